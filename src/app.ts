@@ -1,0 +1,143 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { createAccessTokenService } from "./auth/access-tokens";
+import { createAuthService } from "./auth/auth.service";
+import { createPasswordHasher, type PasswordHasher } from "./auth/passwords";
+import { createPrincipalResolver } from "./auth/principal-resolver";
+import { createPrincipalVersions } from "./auth/principal-versions";
+import { createRoleCatalog } from "./auth/role-catalog";
+import { createSessionPolicy } from "./auth/session-policy";
+import { createSessionService } from "./auth/session.service";
+import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
+import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstrap-admin";
+import { systemClock, type Clock } from "./clock";
+import type { Config } from "./config/config";
+import { openPglite, openPostgres, type Database } from "./db/database";
+import { createApolloServer } from "./graphql/apollo-server";
+import { buildAppSchema } from "./graphql/build-schema";
+import { createExpressApp } from "./http/express-app";
+import { createMetrics } from "./http/metrics";
+import { createLogger, type Logger } from "./logging/logger";
+import type { Services } from "./services";
+import { createMemoryStore } from "./store/memory-store";
+import { createRedisStore } from "./store/redis-store";
+import type { SharedStore } from "./store/shared-store";
+
+/** Edges a caller (a test, the benchmark) may supply instead of the ones config selects. */
+export interface AppOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  database?: Database;
+  store?: SharedStore;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly database: Database;
+  readonly store: SharedStore;
+  readonly services: Services;
+  readonly keys: SigningKeys;
+  readonly hasher: PasswordHasher;
+  readonly bootstrap: BootstrapOutcome;
+  readonly httpServer: http.Server;
+  listen(): Promise<AddressInfo>;
+  /** Stops taking requests, lets the ones in flight finish, then closes the backing services. */
+  close(): Promise<void>;
+}
+
+function openDatabase(config: Config): Database {
+  return config.DATABASE_URL
+    ? openPostgres(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX })
+    : openPglite(path.join(config.DATA_DIR, "pglite"));
+}
+
+function openStore(config: Config, clock: Clock): SharedStore {
+  return config.REDIS_URL ? createRedisStore(config.REDIS_URL) : createMemoryStore(clock);
+}
+
+/** The composition root: builds every piece from config, wiring dependencies explicitly. */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const database = overrides.database ?? openDatabase(config);
+  const store = overrides.store ?? openStore(config, clock);
+  try {
+    await database.migrate();
+    const { db } = database;
+    const keys = loadSigningKeys({
+      jwtSecret: config.JWT_SECRET,
+      privateKeyPem: config.JWT_PRIVATE_KEY,
+      privateKeyFile: config.JWT_PRIVATE_KEY_FILE,
+      dataDir: config.DATA_DIR,
+    });
+    const hasher = createPasswordHasher(config.BCRYPT_COST);
+    const accessTokens = createAccessTokenService({
+      keys,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlMs: config.ACCESS_TOKEN_TTL,
+      clock,
+    });
+    const versions = createPrincipalVersions(store);
+    const roleCatalog = createRoleCatalog(db);
+    const sessionPolicy = createSessionPolicy({
+      idleTimeoutMs: config.SESSION_IDLE_TIMEOUT,
+      absoluteLifetimeMs: config.SESSION_ABSOLUTE_LIFETIME,
+      reuseGraceMs: config.REFRESH_REUSE_GRACE,
+    });
+    const services: Services = {
+      auth: createAuthService({ db, hasher, accessTokens, versions, roleCatalog, chainKey: keys.chainKey, sessionPolicy, clock }),
+      sessions: createSessionService({ db, sessionPolicy, clock }),
+    };
+    const principals = createPrincipalResolver({ db, accessTokens, versions, roleCatalog, clock });
+    const bootstrap = await ensureBootstrapAdmin({
+      db,
+      hasher,
+      clock,
+      logger,
+      email: config.BOOTSTRAP_ADMIN_EMAIL,
+      password: config.BOOTSTRAP_ADMIN_PASSWORD,
+    });
+
+    const httpServer = http.createServer();
+    const apollo = createApolloServer({ schema: buildAppSchema(), httpServer, logger });
+    await apollo.start();
+    const probes = [
+      { name: "database", check: () => database.ping() },
+      { name: store.kind === "redis" ? "redis" : "store", check: () => store.ping() },
+    ];
+    const expressApp = createExpressApp(
+      { config, logger, metrics: createMetrics(), keys, probes, services, principals },
+      apollo,
+    );
+    httpServer.on("request", expressApp);
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      database,
+      store,
+      services,
+      keys,
+      hasher,
+      bootstrap,
+      httpServer,
+      listen: () =>
+        new Promise((resolve, reject) => {
+          httpServer.once("error", reject);
+          httpServer.listen(config.PORT, config.HOST, () => resolve(httpServer.address() as AddressInfo));
+        }),
+      close() {
+        closing ??= (async () => {
+          await apollo.stop();
+          await Promise.allSettled([store.close(), database.close()]);
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled([store.close(), database.close()]);
+    throw error;
+  }
+}

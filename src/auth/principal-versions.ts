@@ -1,0 +1,40 @@
+import crypto from "node:crypto";
+import type { SharedStore } from "../store/shared-store";
+
+/**
+ * Version stamps in the shared store that let each process cache principals safely. Any
+ * change to a user (status, roles, a session ended) sets a new random stamp for that user;
+ * any change to role definitions sets a new global stamp. A request compares stamps in one
+ * round trip; a mismatch reloads from the database. A lost stamp (Redis restarted) is
+ * re-created with a fresh value, which also forces a reload: the cache can only ever be
+ * invalidated too often, never too rarely.
+ */
+const USER_KEY = (userId: string) => `uv:${userId}`;
+const ROLES_KEY = "rv";
+const STAMP_TTL_MS = 7 * 86_400_000;
+
+export interface PrincipalVersions {
+  current(userId: string): Promise<{ user: string; roles: string }>;
+  bumpUser(userId: string): Promise<void>;
+  bumpRoles(): Promise<void>;
+}
+
+const freshStamp = () => crypto.randomBytes(9).toString("base64url");
+
+export function createPrincipalVersions(store: SharedStore): PrincipalVersions {
+  return {
+    async current(userId) {
+      const [user, roles] = await store.mget([USER_KEY(userId), ROLES_KEY]);
+      return {
+        user: user ?? (await store.setIfAbsent(USER_KEY(userId), freshStamp(), STAMP_TTL_MS)),
+        roles: roles ?? (await store.setIfAbsent(ROLES_KEY, freshStamp(), STAMP_TTL_MS)),
+      };
+    },
+    async bumpUser(userId) {
+      await store.set(USER_KEY(userId), freshStamp(), STAMP_TTL_MS);
+    },
+    async bumpRoles() {
+      await store.set(ROLES_KEY, freshStamp(), STAMP_TTL_MS);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import path from "node:path";
+import { z } from "zod";
+import { parseDurationMs } from "./duration";
+
+/**
+ * The one place that reads the environment. Parsed once at boot; every bad variable is
+ * named in one error so an operator fixes them all in one go. Nothing else reads process.env.
+ */
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const optionalString = z
+  .string()
+  .transform((value) => value.trim())
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+function duration(defaultValue: string, minMs: number, maxMs: number) {
+  return z
+    .string()
+    .default(defaultValue)
+    .transform((text, ctx) => {
+      const ms = parseDurationMs(text);
+      if (ms === undefined || ms < minMs || ms > maxMs) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration like "900", "15m", "12h" or "30d" between ${minMs / 1000}s and ${maxMs / 1000}s, got "${text}"`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+function integer(defaultValue: number, min: number, max: number) {
+  return z.coerce.number().int().min(min).max(max).default(defaultValue);
+}
+
+const booleanFlag = (defaultValue: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .default(defaultValue ? "true" : "false")
+    .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const DAY = 86_400_000;
+
+const configSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: integer(4000, 0, 65535),
+    HOST: z.string().default("0.0.0.0"),
+    DATA_DIR: z.string().default("./data"),
+    DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    DATABASE_POOL_MAX: integer(10, 1, 200),
+    REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    POSTMARK_SERVER_TOKEN: optionalString,
+    POSTMARK_API_URL: optionalString.pipe(z.url().optional()),
+    EMAIL_FROM: z.string().default("Agent Identity <no-reply@localhost>"),
+    PUBLIC_URL: optionalString.pipe(z.url().optional()),
+    BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+    BOOTSTRAP_ADMIN_PASSWORD: optionalString,
+    JWT_SECRET: optionalString.pipe(
+      z.string().min(32, "must be at least 32 characters (256 bits)").optional(),
+    ),
+    JWT_PRIVATE_KEY: optionalString,
+    JWT_PRIVATE_KEY_FILE: optionalString,
+    JWT_ISSUER: optionalString,
+    JWT_AUDIENCE: z.string().default("agent-identity"),
+    ACCESS_TOKEN_TTL: duration("15m", 10_000, DAY),
+    REFRESH_REUSE_GRACE: duration("10s", 0, 300_000),
+    SESSION_IDLE_TIMEOUT: duration("7d", 60_000, 365 * DAY),
+    SESSION_ABSOLUTE_LIFETIME: duration("30d", 60_000, 365 * DAY),
+    BCRYPT_COST: integer(12, 4, 16),
+    CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
+    TRUST_PROXY: booleanFlag(false),
+    REFRESH_COOKIE_SECURE: booleanFlag(true),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    SHUTDOWN_TIMEOUT: duration("10s", 0, 120_000),
+    MAX_REQUEST_BYTES: integer(102_400, 1_024, 10_485_760),
+  })
+  .superRefine((config, ctx) => {
+    if (config.JWT_PRIVATE_KEY && config.JWT_PRIVATE_KEY_FILE) {
+      ctx.addIssue({ code: "custom", path: ["JWT_PRIVATE_KEY_FILE"], message: "set JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE, not both" });
+    }
+    if (config.JWT_SECRET && (config.JWT_PRIVATE_KEY || config.JWT_PRIVATE_KEY_FILE)) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "set JWT_SECRET (HS256) or a private key (RS256), not both" });
+    }
+    if (config.SESSION_IDLE_TIMEOUT > config.SESSION_ABSOLUTE_LIFETIME) {
+      ctx.addIssue({ code: "custom", path: ["SESSION_IDLE_TIMEOUT"], message: "must not exceed SESSION_ABSOLUTE_LIFETIME" });
+    }
+    if (config.ACCESS_TOKEN_TTL > config.SESSION_IDLE_TIMEOUT) {
+      ctx.addIssue({ code: "custom", path: ["ACCESS_TOKEN_TTL"], message: "must not exceed SESSION_IDLE_TIMEOUT" });
+    }
+    if (config.BOOTSTRAP_ADMIN_PASSWORD && !config.BOOTSTRAP_ADMIN_EMAIL) {
+      ctx.addIssue({ code: "custom", path: ["BOOTSTRAP_ADMIN_EMAIL"], message: "required when BOOTSTRAP_ADMIN_PASSWORD is set" });
+    }
+  })
+  .transform((config) => {
+    const publicUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT || 4000}`).replace(/\/+$/, "");
+    return {
+      ...config,
+      DATA_DIR: path.resolve(config.DATA_DIR),
+      PUBLIC_URL: publicUrl,
+      JWT_ISSUER: config.JWT_ISSUER ?? publicUrl,
+    };
+  });
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.in.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`),
+    );
+  }
+  return parsed.data;
+}

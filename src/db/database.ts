@@ -1,0 +1,87 @@
+import fs from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { MIGRATIONS_FOLDER } from "../paths";
+import * as schema from "./schema";
+
+/**
+ * The drizzle handle every repository takes: the same type on PGlite and PostgreSQL.
+ * Rule: inside `db.transaction(tx => ...)` use only `tx`. PGlite runs one transaction at a
+ * time, so a query on `db` from inside a transaction waits for that transaction forever.
+ */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction handle, or the database itself where no transaction is open. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: "pglite" | "postgres";
+  /** Applies the migrations in `drizzle/`; safe when several processes start at once. */
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const migrationsFolder = MIGRATIONS_FOLDER;
+
+/** Arbitrary, fixed key of the advisory lock that serialises migrations across processes. */
+const MIGRATION_LOCK_KEY = 726_340_118;
+
+export function openPostgres(url: string, options: { poolMax: number }): Database {
+  const client = postgres(url, {
+    max: options.poolMax,
+    onnotice: () => undefined,
+    connection: { application_name: "agent-identity" },
+  });
+  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  return {
+    db,
+    kind: "postgres",
+    async migrate() {
+      const lockClient = postgres(url, { max: 1, onnotice: () => undefined });
+      try {
+        await lockClient`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        await migratePostgres(drizzlePostgres({ client: lockClient }), { migrationsFolder });
+        await lockClient`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+      } finally {
+        await lockClient.end({ timeout: 5 });
+      }
+    },
+    async ping() {
+      await db.execute(sql`SELECT 1`);
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+/**
+ * PGlite: PostgreSQL compiled to WASM, in this process. `dataDir` undefined means in memory
+ * (tests). It runs one transaction at a time, which makes it simple and correct, not fast.
+ */
+export function openPglite(dataDir: string | undefined): Database {
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+  const client = new PGlite(dataDir);
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return {
+    db,
+    kind: "pglite",
+    async migrate() {
+      await migratePglite(drizzlePglite({ client }), { migrationsFolder });
+    },
+    async ping() {
+      await client.query("SELECT 1");
+    },
+    async close() {
+      if (!client.closed) await client.close();
+    },
+  };
+}

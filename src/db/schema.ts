@@ -1,0 +1,4 @@
+/** Every drizzle table, in one namespace for `drizzle(...)` and drizzle-kit. */
+export * from "./tables/users";
+export * from "./tables/sessions";
+export * from "./tables/audit";

@@ -1,0 +1,70 @@
+import { sql } from "drizzle-orm";
+import { index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid, boolean, primaryKey } from "drizzle-orm/pg-core";
+
+export const userStatus = pgEnum("user_status", ["active", "disabled", "locked"]);
+
+/**
+ * Accounts. Email and username are unique case-insensitively among accounts that are not
+ * deleted, so a soft-deleted account frees its email.
+ */
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(),
+    username: text("username"),
+    passwordHash: text("password_hash"),
+    status: userStatus("status").notNull().default("active"),
+    displayName: text("display_name"),
+    emailVerifiedAt: timestamp("email_verified_at", { withTimezone: true }),
+    mfaEnabled: boolean("mfa_enabled").notNull().default(false),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    lastLoginAt: timestamp("last_login_at", { withTimezone: true }),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex("users_email_live_key").on(sql`lower(${table.email})`).where(sql`${table.deletedAt} IS NULL`),
+    uniqueIndex("users_username_live_key").on(sql`lower(${table.username})`).where(sql`${table.deletedAt} IS NULL`),
+    index("users_created_at_idx").on(table.createdAt, table.id),
+  ],
+);
+
+/** Roles hold permission strings and may inherit from other roles. */
+export const roles = pgTable("roles", {
+  name: text("name").primaryKey(),
+  description: text("description").notNull().default(""),
+  permissions: text("permissions").array().notNull().default(sql`'{}'::text[]`),
+  builtIn: boolean("built_in").notNull().default(false),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const roleInherits = pgTable(
+  "role_inherits",
+  {
+    roleName: text("role_name")
+      .notNull()
+      .references(() => roles.name, { onDelete: "cascade", onUpdate: "cascade" }),
+    parentName: text("parent_name")
+      .notNull()
+      .references(() => roles.name, { onDelete: "cascade", onUpdate: "cascade" }),
+  },
+  (table) => [primaryKey({ columns: [table.roleName, table.parentName] })],
+);
+
+/** Roles granted to a user beyond USER, which every user holds implicitly. */
+export const userRoles = pgTable(
+  "user_roles",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    roleName: text("role_name")
+      .notNull()
+      .references(() => roles.name, { onDelete: "cascade", onUpdate: "cascade" }),
+    grantedAt: timestamp("granted_at", { withTimezone: true }).notNull().defaultNow(),
+    grantedBy: uuid("granted_by"),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.roleName] }), index("user_roles_role_idx").on(table.roleName)],
+);

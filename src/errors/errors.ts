@@ -1,0 +1,71 @@
+import { GraphQLError } from "graphql";
+import { ErrorCode } from "./error-codes";
+
+/**
+ * The one error vocabulary. Each class carries a public message and a code; an internal
+ * cause, when there is one, stays on the server (it is logged, never serialised).
+ */
+export abstract class AppError extends GraphQLError {
+  abstract readonly code: ErrorCode;
+
+  protected constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export class AuthenticationError extends AppError {
+  readonly code = ErrorCode.UNAUTHENTICATED;
+  constructor(message = "Not authenticated") {
+    super(message, ErrorCode.UNAUTHENTICATED);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  readonly code = ErrorCode.FORBIDDEN;
+  constructor(message = "Not allowed") {
+    super(message, ErrorCode.FORBIDDEN);
+  }
+}
+
+/** Bad input: names the offending field so a form can point at it. */
+export class UserInputError extends AppError {
+  readonly code = ErrorCode.BAD_USER_INPUT;
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message, ErrorCode.BAD_USER_INPUT, { field });
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly code = ErrorCode.NOT_FOUND;
+  constructor(message = "Not found") {
+    super(message, ErrorCode.NOT_FOUND);
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly code = ErrorCode.CONFLICT;
+  constructor(message: string, field?: string) {
+    super(message, ErrorCode.CONFLICT, field ? { field } : {});
+  }
+}
+
+export class RateLimitedError extends AppError {
+  readonly code = ErrorCode.RATE_LIMITED;
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many requests; retry in ${retryAfterSeconds} s`, ErrorCode.RATE_LIMITED, {
+      retryAfter: retryAfterSeconds,
+    });
+  }
+}
+
+/** A backing service (database, Redis, mail) cannot be reached: the request fails closed. */
+export class ServiceUnavailableError extends AppError {
+  readonly code = ErrorCode.SERVICE_UNAVAILABLE;
+  constructor(message = "Service temporarily unavailable", options?: { cause?: unknown }) {
+    super(message, ErrorCode.SERVICE_UNAVAILABLE);
+    if (options?.cause !== undefined) Object.defineProperty(this, "internalCause", { value: options.cause });
+  }
+}

@@ -1,0 +1,58 @@
+import { getDirective, MapperKind, mapSchema } from "@graphql-tools/utils";
+import { defaultFieldResolver, type GraphQLFieldConfig, type GraphQLSchema } from "graphql";
+import { allows, describeRule, type AccessRule, type OwnedRecord } from "../auth/access-rule";
+import { ForbiddenError } from "../errors/errors";
+import type { GraphQLContext } from "./context";
+
+type FieldConfig = GraphQLFieldConfig<unknown, GraphQLContext>;
+
+export function accessRuleOf(schema: GraphQLSchema, field: FieldConfig): AccessRule | undefined {
+  return getDirective(schema, field, "auth")?.[0] as AccessRule | undefined;
+}
+
+export function isPublic(schema: GraphQLSchema, field: FieldConfig): boolean {
+  return (getDirective(schema, field, "public")?.length ?? 0) > 0;
+}
+
+/**
+ * Secure by default: every root field must say who may call it, `@auth(...)` or `@public`.
+ * The server refuses to start otherwise, and lists the fields that forgot.
+ */
+export function assertEveryRootFieldDeclaresAccess(schema: GraphQLSchema): void {
+  const missing: string[] = [];
+  for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    if (!root) continue;
+    for (const [name, field] of Object.entries(root.toConfig().fields)) {
+      const declared = accessRuleOf(schema, field as FieldConfig) !== undefined || isPublic(schema, field as FieldConfig);
+      if (!declared) missing.push(`${root.name}.${name}`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(`Root fields without @auth or @public: ${missing.join(", ")}`);
+  }
+}
+
+/**
+ * Makes `@auth` do what it says: each field carrying it resolves only after the caller's
+ * principal passes the rule, on root and object fields alike.
+ */
+export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
+  assertEveryRootFieldDeclaresAccess(schema);
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
+      const rule = accessRuleOf(schema, field as FieldConfig);
+      if (!rule) return field;
+      const resolve = field.resolve ?? defaultFieldResolver;
+      return {
+        ...field,
+        async resolve(source, args, ctx: GraphQLContext, info) {
+          const principal = await ctx.auth.require();
+          if (!allows(rule, principal, source as OwnedRecord | undefined, typeName)) {
+            throw new ForbiddenError(`${typeName}.${fieldName} ${describeRule(rule)}`);
+          }
+          return resolve(source, args, ctx, info);
+        },
+      };
+    },
+  });
+}

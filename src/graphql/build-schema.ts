@@ -1,0 +1,24 @@
+import "reflect-metadata";
+import type { GraphQLSchema } from "graphql";
+import { buildSchemaSync } from "type-graphql";
+import { AuthResolver } from "../resolvers/auth.resolver";
+import { SessionResolver } from "../resolvers/session.resolver";
+import { UserResolver } from "../resolvers/user.resolver";
+import { DIRECTIVES } from "../schema/directives";
+import { enforceAuthDirectives } from "./auth-enforcement";
+
+export const RESOLVERS = [AuthResolver, UserResolver, SessionResolver] as const;
+
+/**
+ * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks
+ * live in the services (one place, typed errors), so type-graphql's class-validator hook
+ * is off.
+ */
+export function buildAppSchema(): GraphQLSchema {
+  const schema = buildSchemaSync({
+    resolvers: [...RESOLVERS],
+    directives: DIRECTIVES,
+    validate: false,
+  });
+  return enforceAuthDirectives(schema);
+}

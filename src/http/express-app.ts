@@ -1,0 +1,78 @@
+import type { ApolloServer } from "@apollo/server";
+import { expressMiddleware } from "@as-integrations/express5";
+import cookieParser from "cookie-parser";
+import cors from "cors";
+import express, { type ErrorRequestHandler, type Express } from "express";
+import type { Config } from "../config/config";
+import type { GraphQLContext } from "../graphql/context";
+import { bearerToken, RequestAuth } from "../graphql/request-auth";
+import type { PrincipalResolver } from "../auth/principal-resolver";
+import type { SigningKeys } from "../auth/signing-keys";
+import type { Logger } from "../logging/logger";
+import type { Services } from "../services";
+import { healthRoutes, type Probe } from "./health.routes";
+import type { Metrics } from "./metrics";
+import { ideAssetsRouter } from "./playground";
+import { createRefreshCookieJar } from "./refresh-cookie";
+import { requestMetaMiddleware } from "./request-meta.middleware";
+
+export interface HttpDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  keys: SigningKeys;
+  probes: Probe[];
+  services: Services;
+  principals: PrincipalResolver;
+}
+
+/** Malformed or oversized bodies get a GraphQL-shaped error, never a stack trace. */
+const bodyErrorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
+  const status = typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
+  const message =
+    status === 413 ? "Request body too large" : status < 500 ? "Malformed request body" : "Internal server error";
+  res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR" } }] });
+};
+
+export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLContext>): Express {
+  const { config, logger, metrics } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", config.TRUST_PROXY);
+  app.use(metrics.middleware);
+  app.use(requestMetaMiddleware(logger));
+  app.use(healthRoutes(deps.probes, (name, error) => logger.warn({ probe: name, err: error }, "readiness probe failed")));
+
+  app.get("/.well-known/jwks.json", (_req, res) => {
+    res.setHeader("cache-control", "public, max-age=300");
+    res.json(deps.keys.jwks);
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.setHeader("content-type", metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  app.use(ideAssetsRouter());
+
+  const allowedOrigins = new Set([new URL(config.PUBLIC_URL).origin, ...config.CORS_ORIGINS]);
+  app.use(
+    "/graphql",
+    cors<cors.CorsRequest>({
+      origin: (origin, callback) => callback(null, origin === undefined || allowedOrigins.has(origin)),
+      credentials: true,
+      maxAge: 600,
+    }),
+    cookieParser(),
+    express.json({ limit: config.MAX_REQUEST_BYTES }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }): Promise<GraphQLContext> => ({
+        meta: req.meta,
+        logger,
+        services: deps.services,
+        auth: new RequestAuth(bearerToken(req.get("authorization")), deps.principals),
+        refreshCookie: createRefreshCookieJar(req, res, { secure: config.REFRESH_COOKIE_SECURE }),
+      }),
+    }),
+  );
+  app.use(bodyErrorHandler);
+  return app;
+}

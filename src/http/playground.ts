@@ -1,0 +1,52 @@
+import path from "node:path";
+import type { ApolloServerPlugin } from "@apollo/server";
+import { renderPlaygroundPage } from "@apollographql/graphql-playground-html";
+import express, { type Router } from "express";
+
+/** Where the IDE's own assets are served from: this server, never a CDN. */
+export const IDE_ASSETS_PATH = "/graphql-ide";
+
+/**
+ * The GraphQL Playground page, pointed at assets this server serves from the installed
+ * `graphql-playground-react` build, with the Google Fonts link removed: the IDE works with
+ * no internet. Its HTTP HEADERS tab sets `Authorization: Bearer <token>`.
+ */
+export function renderIdePage(endpoint: string): string {
+  const html = renderPlaygroundPage({
+    endpoint,
+    cdnUrl: IDE_ASSETS_PATH,
+    faviconUrl: `${IDE_ASSETS_PATH}/graphql-playground-react/build/favicon.png`,
+    title: "Agent Identity · GraphQL IDE",
+    settings: {
+      "request.credentials": "same-origin",
+      "schema.polling.enable": false,
+      "editor.reuseHeaders": true,
+      "general.betaUpdates": false,
+      "tracing.hideTracingResponse": true,
+    },
+  } as Parameters<typeof renderPlaygroundPage>[0]);
+  return html.replace(/<link[^>]+fonts\.googleapis\.com[^>]*>/g, "");
+}
+
+export function ideLandingPagePlugin(endpoint: string): ApolloServerPlugin {
+  const html = renderIdePage(endpoint);
+  return {
+    async serverWillStart() {
+      return {
+        async renderLandingPage() {
+          return { html };
+        },
+      };
+    },
+  };
+}
+
+export function ideAssetsRouter(): Router {
+  const build = path.dirname(require.resolve("graphql-playground-react/package.json"));
+  const router = express.Router();
+  router.use(
+    `${IDE_ASSETS_PATH}/graphql-playground-react/build`,
+    express.static(path.join(build, "build"), { index: false, maxAge: "1d", fallthrough: false }),
+  );
+  return router;
+}

@@ -1,0 +1,53 @@
+import "reflect-metadata";
+import { createApp } from "./app";
+import { ConfigError, loadConfig } from "./config/config";
+import { createLogger } from "./logging/logger";
+
+/** Process entry: parse config, start, and shut down gracefully on SIGTERM / SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const app = await createApp(config, { logger });
+  const address = await app.listen();
+  const mode = config.DATABASE_URL ? "postgres" : "embedded (PGlite)";
+  logger.info({ port: address.port, database: mode, store: app.store.kind }, `listening on ${config.PUBLIC_URL}/graphql`);
+  if (app.bootstrap.created && app.bootstrap.generatedPassword) {
+    // Printed once, on purpose, outside the (redacting) logger: the operator needs it to sign in.
+    process.stderr.write(
+      `\n  First admin created: ${app.bootstrap.email}\n  Password (shown once): ${app.bootstrap.generatedPassword}\n\n`,
+    );
+  }
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      logger.error("shutdown timed out; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  const logger = createLogger({ level: "error" });
+  logger.fatal({ err: error }, "failed to start");
+  process.exit(1);
+});
