@@ -53,7 +53,7 @@ function openDatabase(config: Config): Database {
 }
 
 function openStore(config: Config, clock: Clock): SharedStore {
-  return config.REDIS_URL ? createRedisStore(config.REDIS_URL) : createMemoryStore(clock);
+  return config.REDIS_URL ? createRedisStore(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX }) : createMemoryStore(clock);
 }
 
 /** The composition root: builds every piece from config, wiring dependencies explicitly. */

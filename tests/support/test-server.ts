@@ -1,0 +1,62 @@
+import "reflect-metadata";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createApp, type App } from "../../src/app";
+import type { Clock } from "../../src/clock";
+import { loadConfig } from "../../src/config/config";
+import { createMemoryStore } from "../../src/store/memory-store";
+import { createRedisStore } from "../../src/store/redis-store";
+import { BACKEND, createTestDatabase, REDIS_URL, uniqueRedisPrefix, type Backend } from "./backend";
+import { GraphQLClient } from "./graphql-client";
+
+export const ADMIN_EMAIL = "root@example.com";
+export const ADMIN_PASSWORD = "bootstrap-admin-password-1";
+
+export interface TestServer {
+  app: App;
+  url: string;
+  client: GraphQLClient;
+  backend: Backend;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a random port, on the backend under test, with its own database (and
+ * its own Redis key prefix). bcrypt runs at cost 4 here: the cost is configuration, and
+ * tests measure behaviour, not hashing time.
+ */
+export async function startTestServer(options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestServer> {
+  const backend = BACKEND;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ais-test-"));
+  const testDatabase = await createTestDatabase(backend);
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "silent",
+    BCRYPT_COST: "4",
+    BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
+    BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    ...options.env,
+  });
+  const clock = options.clock;
+  const store =
+    backend === "postgres"
+      ? createRedisStore(REDIS_URL, { keyPrefix: uniqueRedisPrefix() })
+      : createMemoryStore(clock ?? { now: () => new Date() });
+  const app = await createApp(config, { clock, database: testDatabase.database, store });
+  const address = await app.listen();
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    app,
+    url,
+    client: new GraphQLClient(url),
+    backend,
+    async close() {
+      await app.close();
+      await testDatabase.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * One suite, two backends: TEST_BACKEND=embedded (default: PGlite + in-process store) or
+ * TEST_BACKEND=postgres (PostgreSQL + Redis from TEST_DATABASE_URL / TEST_REDIS_URL).
+ * Tests that need several server processes only make sense on the shared backends and are
+ * included only there.
+ */
+const backend = process.env.TEST_BACKEND ?? "embedded";
+
+export default defineConfig({
+  resolve: {
+    // One copy of graphql for the app and the tests (otherwise: "from another module or realm").
+    alias: { graphql: "graphql/index.js" },
+  },
+  test: {
+    include: ["tests/**/*.test.ts"],
+    exclude: backend === "postgres" ? [] : ["tests/**/*.multiprocess.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    maxWorkers: 2,
+    reporters: ["default"],
+  },
+});
