@@ -18,7 +18,21 @@ export interface AuditEntry {
 }
 
 const MAX_TEXT = 512;
-const clip = (value: string | null) => (value === null ? null : value.slice(0, MAX_TEXT));
+// PostgreSQL text and jsonb cannot hold NUL; other control characters only hide things from reviewers.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+const clean = (value: string) => value.replace(CONTROL, "\uFFFD").slice(0, MAX_TEXT);
+const clip = (value: string | null) => (value === null ? null : clean(value));
+
+/** Details as stored: strings cleaned and clipped, structure kept. */
+function cleanDetails(value: unknown): unknown {
+  if (typeof value === "string") return clean(value);
+  if (Array.isArray(value)) return value.map(cleanDetails);
+  if (value && typeof value === "object" && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [clean(key), cleanDetails(inner)]));
+  }
+  return value;
+}
 
 /**
  * Writes one audit row with the caller's transaction, so the row commits with the change it
@@ -36,6 +50,6 @@ export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEnt
     ip: clip(meta.ip),
     userAgent: clip(meta.userAgent),
     requestId: clip(meta.requestId),
-    details: entry.details ?? {},
+    details: cleanDetails(entry.details ?? {}) as Record<string, unknown>,
   });
 }

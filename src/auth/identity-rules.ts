@@ -33,6 +33,6 @@ export function normalizeUsername(raw: string, field = "username"): string {
 /** Login identifiers are an email (has '@') or a username; anything unusable simply matches no one. */
 export function classifyIdentifier(raw: string): { kind: "email" | "username"; value: string } | undefined {
   const value = raw.trim();
-  if (value.length === 0 || value.length > MAX_EMAIL_LENGTH) return undefined;
+  if (value.length === 0 || value.length > MAX_EMAIL_LENGTH || value.includes("\u0000")) return undefined;
   return { kind: value.includes("@") ? "email" : "username", value };
 }
