@@ -5,6 +5,11 @@ import express, { type Router } from "express";
 
 /** Where the IDE's own assets are served from: this server, never a CDN. */
 export const IDE_ASSETS_PATH = "/graphql-ide";
+/**
+ * The page renderer asks for `<cdnUrl>/@apollographql/graphql-playground-react/build/...`; that
+ * path is answered from the installed `graphql-playground-react` build (the same IDE).
+ */
+const BUILD_PATH = `${IDE_ASSETS_PATH}/@apollographql/graphql-playground-react/build`;
 
 /**
  * The GraphQL Playground page, pointed at assets this server serves from the installed
@@ -15,7 +20,7 @@ export function renderIdePage(endpoint: string): string {
   const html = renderPlaygroundPage({
     endpoint,
     cdnUrl: IDE_ASSETS_PATH,
-    faviconUrl: `${IDE_ASSETS_PATH}/graphql-playground-react/build/favicon.png`,
+    faviconUrl: `${BUILD_PATH}/favicon.png`,
     title: "Agent Identity · GraphQL IDE",
     settings: {
       "request.credentials": "same-origin",
@@ -45,7 +50,7 @@ export function ideAssetsRouter(): Router {
   const build = path.dirname(require.resolve("graphql-playground-react/package.json"));
   const router = express.Router();
   router.use(
-    `${IDE_ASSETS_PATH}/graphql-playground-react/build`,
+    BUILD_PATH,
     express.static(path.join(build, "build"), { index: false, maxAge: "1d", fallthrough: false }),
   );
   return router;
