@@ -57,6 +57,8 @@ export function createApolloServer(options: {
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     introspection: true,
+    // main.ts owns signal handling: it drains HTTP, then closes the database and the store.
+    stopOnTerminationSignals: false,
     formatError,
   });
 }

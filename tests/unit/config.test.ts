@@ -1,0 +1,162 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/config";
+
+const SECRET = "Xk9-this-is-a-long-jwt-secret-value-0123456789";
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("expected loadConfig to throw");
+}
+
+/** The variable each problem names ("PORT: ..." -> "PORT"). */
+function named(error: ConfigError): string[] {
+  return error.problems.map((problem) => problem.slice(0, problem.indexOf(":")));
+}
+
+describe("loadConfig defaults", () => {
+  it("has working defaults for an empty environment", () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(4000);
+    expect(config.BCRYPT_COST).toBe(12);
+    expect(config.ACCESS_TOKEN_TTL).toBe(15 * 60 * 1000);
+    expect(config.SESSION_IDLE_TIMEOUT).toBe(7 * 86_400_000);
+    expect(config.SESSION_ABSOLUTE_LIFETIME).toBe(30 * 86_400_000);
+    expect(config.PUBLIC_URL).toBe("http://localhost:4000");
+    expect(config.JWT_ISSUER).toBe("http://localhost:4000");
+    expect(config.CORS_ORIGINS).toEqual([]);
+    expect(config.JWT_SECRET).toBeUndefined();
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(path.isAbsolute(config.DATA_DIR)).toBe(true);
+    expect(config.DATA_DIR).toBe(path.resolve("data"));
+  });
+
+  it("resolves a relative DATA_DIR to an absolute path", () => {
+    expect(loadConfig({ DATA_DIR: "some/dir" }).DATA_DIR).toBe(path.resolve(process.cwd(), "some/dir"));
+  });
+
+  it("derives PUBLIC_URL from PORT and JWT_ISSUER from PUBLIC_URL", () => {
+    const config = loadConfig({ PORT: "8080" });
+    expect(config.PUBLIC_URL).toBe("http://localhost:8080");
+    expect(config.JWT_ISSUER).toBe("http://localhost:8080");
+  });
+
+  it("strips trailing slashes from PUBLIC_URL; an explicit JWT_ISSUER wins", () => {
+    expect(loadConfig({ PUBLIC_URL: "https://id.example.com/" }).JWT_ISSUER).toBe("https://id.example.com");
+    const config = loadConfig({ PUBLIC_URL: "https://id.example.com//", JWT_ISSUER: "urn:issuer" });
+    expect(config.PUBLIC_URL).toBe("https://id.example.com");
+    expect(config.JWT_ISSUER).toBe("urn:issuer");
+  });
+
+  it("parses durations and flags", () => {
+    const config = loadConfig({ ACCESS_TOKEN_TTL: "5m", SESSION_IDLE_TIMEOUT: "2h", TRUST_PROXY: "yes", REFRESH_COOKIE_SECURE: "0" });
+    expect(config.ACCESS_TOKEN_TTL).toBe(300_000);
+    expect(config.SESSION_IDLE_TIMEOUT).toBe(7_200_000);
+    expect(config.TRUST_PROXY).toBe(true);
+    expect(config.REFRESH_COOKIE_SECURE).toBe(false);
+  });
+
+  it("splits CORS_ORIGINS on commas, trimming and dropping empties", () => {
+    expect(loadConfig({ CORS_ORIGINS: " https://a.example , https://b.example,, ," }).CORS_ORIGINS).toEqual([
+      "https://a.example",
+      "https://b.example",
+    ]);
+  });
+
+  it("treats empty-string variables as unset", () => {
+    const config = loadConfig({
+      PORT: "",
+      BCRYPT_COST: "",
+      ACCESS_TOKEN_TTL: "",
+      JWT_SECRET: "",
+      DATABASE_URL: "",
+      PUBLIC_URL: "",
+      LOG_LEVEL: "",
+    });
+    expect(config.PORT).toBe(4000);
+    expect(config.BCRYPT_COST).toBe(12);
+    expect(config.ACCESS_TOKEN_TTL).toBe(900_000);
+    expect(config.JWT_SECRET).toBeUndefined();
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.PUBLIC_URL).toBe("http://localhost:4000");
+    expect(config.LOG_LEVEL).toBe("info");
+  });
+
+  it("treats a whitespace-only secret as unset", () => {
+    expect(loadConfig({ JWT_SECRET: "   " }).JWT_SECRET).toBeUndefined();
+  });
+
+  it("accepts a valid postgres DATABASE_URL and a 32-character JWT_SECRET", () => {
+    const config = loadConfig({ DATABASE_URL: "postgres://app:pw@db:5432/app", JWT_SECRET: "s".repeat(32) });
+    expect(config.DATABASE_URL).toBe("postgres://app:pw@db:5432/app");
+    expect(config.JWT_SECRET).toBe("s".repeat(32));
+  });
+});
+
+describe("loadConfig errors", () => {
+  it("reports every bad variable in one ConfigError", () => {
+    const error = configError({
+      PORT: "abc",
+      BCRYPT_COST: "99",
+      DATABASE_URL: "mysql://x",
+      JWT_SECRET: "too-short",
+    });
+    expect(named(error).sort()).toEqual(["BCRYPT_COST", "DATABASE_URL", "JWT_SECRET", "PORT"]);
+    expect(error.name).toBe("ConfigError");
+    for (const name of ["PORT", "BCRYPT_COST", "DATABASE_URL", "JWT_SECRET"]) expect(error.message).toContain(name);
+  });
+
+  it("rejects out-of-range values", () => {
+    expect(named(configError({ PORT: "70000" }))).toEqual(["PORT"]);
+    expect(named(configError({ BCRYPT_COST: "3" }))).toEqual(["BCRYPT_COST"]);
+    expect(named(configError({ JWT_SECRET: "s".repeat(31) }))).toEqual(["JWT_SECRET"]);
+    expect(named(configError({ ACCESS_TOKEN_TTL: "5s" }))).toEqual(["ACCESS_TOKEN_TTL"]);
+    expect(named(configError({ SESSION_IDLE_TIMEOUT: "1.5h" }))).toEqual(["SESSION_IDLE_TIMEOUT"]);
+    expect(named(configError({ LOG_LEVEL: "verbose" }))).toEqual(["LOG_LEVEL"]);
+  });
+
+  it("refuses JWT_SECRET together with a private key", () => {
+    expect(named(configError({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----" }))).toContain("JWT_SECRET");
+    expect(named(configError({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY_FILE: "/keys/jwt.pem" }))).toContain("JWT_SECRET");
+  });
+
+  it("refuses SESSION_IDLE_TIMEOUT longer than SESSION_ABSOLUTE_LIFETIME", () => {
+    expect(named(configError({ SESSION_IDLE_TIMEOUT: "31d", SESSION_ABSOLUTE_LIFETIME: "30d" }))).toEqual(["SESSION_IDLE_TIMEOUT"]);
+    expect(loadConfig({ SESSION_IDLE_TIMEOUT: "30d", SESSION_ABSOLUTE_LIFETIME: "30d" }).SESSION_IDLE_TIMEOUT).toBe(30 * 86_400_000);
+  });
+
+  it("refuses ACCESS_TOKEN_TTL longer than SESSION_IDLE_TIMEOUT", () => {
+    expect(named(configError({ ACCESS_TOKEN_TTL: "2h", SESSION_IDLE_TIMEOUT: "1h" }))).toEqual(["ACCESS_TOKEN_TTL"]);
+    expect(loadConfig({ ACCESS_TOKEN_TTL: "1h", SESSION_IDLE_TIMEOUT: "1h" }).ACCESS_TOKEN_TTL).toBe(3_600_000);
+  });
+
+  it("requires BOOTSTRAP_ADMIN_EMAIL when BOOTSTRAP_ADMIN_PASSWORD is set", () => {
+    expect(named(configError({ BOOTSTRAP_ADMIN_PASSWORD: "Initial-Passw0rd" }))).toEqual(["BOOTSTRAP_ADMIN_EMAIL"]);
+    const config = loadConfig({ BOOTSTRAP_ADMIN_PASSWORD: "Initial-Passw0rd", BOOTSTRAP_ADMIN_EMAIL: "admin@example.com" });
+    expect(config.BOOTSTRAP_ADMIN_EMAIL).toBe("admin@example.com");
+  });
+
+  it("never puts the JWT_SECRET value in the error", () => {
+    const short = "Zz7-short-secret-9";
+    const tooShort = configError({ JWT_SECRET: short });
+    expect(tooShort.message).not.toContain(short);
+    expect(tooShort.problems.join("\n")).not.toContain(short);
+
+    const conflict = configError({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----" });
+    expect(conflict.message).not.toContain(SECRET);
+  });
+
+  it("never puts a DATABASE_URL password in the error", () => {
+    const password = "Hunt3r2-db-pass";
+    for (const url of [`mysql://app:${password}@db.internal/app`, `postgres://app:${password}@db internal/app`, `app:${password}@db`]) {
+      const error = configError({ DATABASE_URL: url });
+      expect(named(error)).toEqual(["DATABASE_URL"]);
+      expect(error.message).not.toContain(password);
+    }
+  });
+});
