@@ -76,6 +76,7 @@ function isAccessClaims(payload: Record<string, unknown>): payload is AccessClai
     typeof payload.sub === "string" &&
     typeof payload.sid === "string" &&
     typeof payload.jti === "string" &&
+    typeof payload.exp === "number" &&
     Array.isArray(payload.roles) &&
     payload.roles.every((role) => typeof role === "string")
   );

@@ -6,7 +6,7 @@ import { parseDurationMs } from "./duration";
  * The one place that reads the environment. Parsed once at boot; every bad variable is
  * named in one error so an operator fixes them all in one go. Nothing else reads process.env.
  */
-export type Config = z.infer<typeof configSchema>;
+export type Config = ReturnType<typeof derive>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -50,8 +50,7 @@ const booleanFlag = (defaultValue: boolean) =>
 
 const DAY = 86_400_000;
 
-const configSchema = z
-  .object({
+const fieldsSchema = z.object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     PORT: integer(4000, 0, 65535),
     HOST: z.string().default("0.0.0.0"),
@@ -92,45 +91,56 @@ const configSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     SHUTDOWN_TIMEOUT: duration("10s", 0, 120_000),
     MAX_REQUEST_BYTES: integer(102_400, 1_024, 10_485_760),
-  })
-  .superRefine((config, ctx) => {
-    if (config.JWT_PRIVATE_KEY && config.JWT_PRIVATE_KEY_FILE) {
-      ctx.addIssue({ code: "custom", path: ["JWT_PRIVATE_KEY_FILE"], message: "set JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE, not both" });
-    }
-    if (config.JWT_SECRET && (config.JWT_PRIVATE_KEY || config.JWT_PRIVATE_KEY_FILE)) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "set JWT_SECRET (HS256) or a private key (RS256), not both" });
-    }
-    if (config.SESSION_IDLE_TIMEOUT > config.SESSION_ABSOLUTE_LIFETIME) {
-      ctx.addIssue({ code: "custom", path: ["SESSION_IDLE_TIMEOUT"], message: "must not exceed SESSION_ABSOLUTE_LIFETIME" });
-    }
-    if (config.ACCESS_TOKEN_TTL > config.SESSION_IDLE_TIMEOUT) {
-      ctx.addIssue({ code: "custom", path: ["ACCESS_TOKEN_TTL"], message: "must not exceed SESSION_IDLE_TIMEOUT" });
-    }
-    if (config.BOOTSTRAP_ADMIN_PASSWORD && !config.BOOTSTRAP_ADMIN_EMAIL) {
-      ctx.addIssue({ code: "custom", path: ["BOOTSTRAP_ADMIN_EMAIL"], message: "required when BOOTSTRAP_ADMIN_PASSWORD is set" });
-    }
-  })
-  .transform((config) => {
-    const publicUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT || 4000}`).replace(/\/+$/, "");
-    return {
-      ...config,
-      DATA_DIR: path.resolve(config.DATA_DIR),
-      PUBLIC_URL: publicUrl,
-      JWT_ISSUER: config.JWT_ISSUER ?? publicUrl,
-    };
-  });
+});
+
+type Fields = z.infer<typeof fieldsSchema>;
+
+/**
+ * Rules that relate two variables. They run on whatever variables parsed, so a type error
+ * in one variable never hides a conflict between two others.
+ */
+function crossFieldProblems(config: Partial<Fields>): string[] {
+  const problems: string[] = [];
+  const both = <K extends keyof Fields>(a: K, b: K) => config[a] !== undefined && config[b] !== undefined;
+  if (config.JWT_PRIVATE_KEY && config.JWT_PRIVATE_KEY_FILE) {
+    problems.push("JWT_PRIVATE_KEY_FILE: set JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE, not both");
+  }
+  if (config.JWT_SECRET && (config.JWT_PRIVATE_KEY || config.JWT_PRIVATE_KEY_FILE)) {
+    problems.push("JWT_SECRET: set JWT_SECRET (HS256) or a private key (RS256), not both");
+  }
+  if (both("SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_LIFETIME") && (config.SESSION_IDLE_TIMEOUT as number) > (config.SESSION_ABSOLUTE_LIFETIME as number)) {
+    problems.push("SESSION_IDLE_TIMEOUT: must not exceed SESSION_ABSOLUTE_LIFETIME");
+  }
+  if (both("ACCESS_TOKEN_TTL", "SESSION_IDLE_TIMEOUT") && (config.ACCESS_TOKEN_TTL as number) > (config.SESSION_IDLE_TIMEOUT as number)) {
+    problems.push("ACCESS_TOKEN_TTL: must not exceed SESSION_IDLE_TIMEOUT");
+  }
+  if (config.BOOTSTRAP_ADMIN_PASSWORD && !config.BOOTSTRAP_ADMIN_EMAIL) {
+    problems.push("BOOTSTRAP_ADMIN_EMAIL: required when BOOTSTRAP_ADMIN_PASSWORD is set");
+  }
+  return problems;
+}
+
+/** Values computed from others (PUBLIC_URL from PORT, JWT_ISSUER from PUBLIC_URL). */
+function derive(config: Fields) {
+  const publicUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT || 4000}`).replace(/\/+$/, "");
+  return {
+    ...config,
+    DATA_DIR: path.resolve(config.DATA_DIR),
+    PUBLIC_URL: publicUrl,
+    JWT_ISSUER: config.JWT_ISSUER ?? publicUrl,
+  };
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const input: Record<string, string> = {};
-  for (const key of Object.keys(configSchema.in.shape)) {
-    const value = env[key];
-    if (value !== undefined && value !== "") input[key] = value;
+  const parsed: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, schema] of Object.entries(fieldsSchema.shape)) {
+    const raw = env[key];
+    const result = (schema as z.ZodType).safeParse(raw === "" ? undefined : raw);
+    if (result.success) parsed[key] = result.data;
+    else problems.push(...result.error.issues.map((issue) => `${key}: ${issue.message}`));
   }
-  const parsed = configSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`),
-    );
-  }
-  return parsed.data;
+  problems.push(...crossFieldProblems(parsed as Partial<Fields>));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return derive(parsed as Fields);
 }

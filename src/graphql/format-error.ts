@@ -16,14 +16,23 @@ const REQUEST_ERROR_CODES = new Set([
 
 /**
  * graphql-js quotes offending values in its messages ("got invalid value 12345 at
- * input.password"). The value may be a password typed into the wrong field: cut it out.
+ * input.password"). The value may be a password typed into the wrong field, and may itself
+ * contain any punctuation, so the message is rebuilt from the parts that cannot hold it:
+ * the variable name, the path (graphql-js escapes quotes inside values, so the last
+ * ` at "path"; ` is the real one) and the reason up to where it would quote the value.
  */
 export function scrubValues(message: string): string {
+  const variable = /^Variable "\$(\w+)" got invalid value /.exec(message);
+  if (variable) {
+    const located = /^[\s\S]* at "([\w.[\]]+)"; ([^:]*)/.exec(message);
+    if (located) return `Variable "$${variable[1]}" got invalid value at "${located[1]}"; ${located[2]}`;
+    // At the root, keep only a reason made of field and type names, anchored at the end.
+    const reason = /; (Field "\w+" (?:of required type "[\w![\]]+" was not provided|is not defined by type "\w+")\.)$/.exec(message);
+    return `Variable "$${variable[1]}" got invalid value${reason ? `; ${reason[1]}` : ""}`;
+  }
   return message
-    .replace(/got invalid value [\s\S]*?(?=;| at "|$)/g, "got invalid value")
-    .replace(/(cannot represent[^:]*?value): [\s\S]*$/g, "$1")
-    .replace(/(Expected value of type "[^"]+"), found [\s\S]*?(;|$)/g, "$1$2")
-    .replace(/(Expected type "[^"]+"), found [\s\S]*?(\.|;|$)/g, "$1$2");
+    .replace(/(cannot represent[^:]*?value):[\s\S]*$/, "$1")
+    .replace(/(Expected value of type "[^"]+"), found[\s\S]*$/, "$1");
 }
 
 export function isExpectedError(error: unknown): boolean {

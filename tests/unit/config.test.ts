@@ -120,6 +120,18 @@ describe("loadConfig errors", () => {
     expect(named(configError({ LOG_LEVEL: "verbose" }))).toEqual(["LOG_LEVEL"]);
   });
 
+  it("reports conflicts between variables even when another variable fails to parse", () => {
+    try {
+      loadConfig({ PORT: "abc", LOG_LEVEL: "verbose", SESSION_IDLE_TIMEOUT: "31d" });
+      expect.unreachable("loadConfig accepted a bad environment");
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join("\n");
+      expect(problems).toMatch(/^PORT:/m);
+      expect(problems).toMatch(/^LOG_LEVEL:/m);
+      expect(problems).toMatch(/^SESSION_IDLE_TIMEOUT: must not exceed/m);
+    }
+  });
+
   it("refuses JWT_SECRET together with a private key", () => {
     expect(named(configError({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----" }))).toContain("JWT_SECRET");
     expect(named(configError({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY_FILE: "/keys/jwt.pem" }))).toContain("JWT_SECRET");

@@ -21,6 +21,21 @@ describe("scrubValues", () => {
     expect(scrubValues("Int cannot represent non 32-bit signed integer value: 99999999999")).not.toContain("99999999999");
   });
 
+  it("removes values that contain ';' or a fake path, leaving nothing of them", () => {
+    const inString = scrubValues(
+      'Variable "$input" got invalid value "pass;word123" at "input.age"; Int cannot represent non-integer value: "pass;word123"',
+    );
+    expect(inString).toBe('Variable "$input" got invalid value at "input.age"; Int cannot represent non-integer value');
+    const inObject = scrubValues(
+      'Variable "$input" got invalid value { email: "x;y@example.com", password: "hunter2" }; Field "username" of required type "String!" was not provided.',
+    );
+    expect(inObject).not.toMatch(/hunter2|example\.com/);
+    const fakePath = scrubValues(
+      'Variable "$input" got invalid value "s3cret \\" at \\"fake\\"; x" at "input.password"; String cannot represent a non string value: "s3cret"',
+    );
+    expect(fakePath).not.toContain("s3cret");
+  });
+
   it("removes a quoted string value at the root of a variable", () => {
     const message = 'Variable "$age" got invalid value "hunter2-secret"; Int cannot represent non-integer value: "hunter2-secret"';
     const scrubbed = scrubValues(message);
