@@ -22,9 +22,14 @@ export interface AccessTokenService {
   verify(token: string): AccessTokenCheck;
 }
 
+/** How many verified tokens each process remembers (a token is re-sent on every request). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /**
  * Short-lived JWTs. Verification pins the one algorithm configured (so `alg: none` and
  * algorithm swaps are refused), and checks `iss`, `aud`, `exp` against the injected clock.
+ * A token whose signature was verified is remembered by its exact text, so the RSA check
+ * runs once per token rather than once per request; expiry is still checked every time.
  */
 export function createAccessTokenService(options: {
   keys: SigningKeys;
@@ -34,6 +39,16 @@ export function createAccessTokenService(options: {
   clock: Clock;
 }): AccessTokenService {
   const { keys, issuer, audience, ttlMs, clock } = options;
+  const verified = new Map<string, AccessClaims>();
+
+  function remember(token: string, claims: AccessClaims): void {
+    if (verified.size >= VERIFIED_CACHE_SIZE) {
+      const oldest = verified.keys().next().value;
+      if (oldest !== undefined) verified.delete(oldest);
+    }
+    verified.set(token, claims);
+  }
+
   return {
     issue({ userId, sessionId, roles, notAfter }) {
       const nowMs = clock.now().getTime();
@@ -55,6 +70,12 @@ export function createAccessTokenService(options: {
       return { token, expiresAt: new Date(claims.exp * 1000) };
     },
     verify(token) {
+      const known = verified.get(token);
+      if (known) {
+        if (known.exp * 1000 > clock.now().getTime()) return { ok: true, claims: known };
+        verified.delete(token);
+        return { ok: false, reason: "expired" };
+      }
       try {
         const payload = jwt.verify(token, keys.verificationKey, {
           algorithms: [keys.algorithm],
@@ -63,6 +84,7 @@ export function createAccessTokenService(options: {
           clockTimestamp: Math.floor(clock.now().getTime() / 1000),
         });
         if (typeof payload !== "object" || !isAccessClaims(payload)) return { ok: false, reason: "invalid" };
+        remember(token, payload);
         return { ok: true, claims: payload };
       } catch (error) {
         return { ok: false, reason: error instanceof jwt.TokenExpiredError ? "expired" : "invalid" };
