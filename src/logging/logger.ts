@@ -29,13 +29,14 @@ const REDACT_PATHS = [
   "cookie",
 ];
 
-export function createLogger(options: { level: string; name?: string }): Logger {
-  return pino({
+export function createLogger(options: { level: string; name?: string; destination?: pino.DestinationStream }): Logger {
+  const settings: pino.LoggerOptions = {
     name: options.name ?? "agent-identity",
     level: options.level,
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-  });
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }
