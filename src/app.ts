@@ -2,13 +2,11 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createAccessTokenService } from "./auth/access-tokens";
-import { createAuthService } from "./auth/auth.service";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords";
 import { createPrincipalResolver } from "./auth/principal-resolver";
 import { createPrincipalVersions } from "./auth/principal-versions";
 import { createRoleCatalog } from "./auth/role-catalog";
 import { createSessionPolicy } from "./auth/session-policy";
-import { createSessionService } from "./auth/session.service";
 import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
 import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstrap-admin";
 import { systemClock, type Clock } from "./clock";
@@ -19,6 +17,7 @@ import { buildAppSchema } from "./graphql/build-schema";
 import { createExpressApp } from "./http/express-app";
 import { createMetrics } from "./http/metrics";
 import { createLogger, type Logger } from "./logging/logger";
+import { buildAccountServices } from "./account-services";
 import type { Services } from "./services";
 import { createMemoryStore } from "./store/memory-store";
 import { createRedisStore } from "./store/redis-store";
@@ -86,10 +85,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       absoluteLifetimeMs: config.SESSION_ABSOLUTE_LIFETIME,
       reuseGraceMs: config.REFRESH_REUSE_GRACE,
     });
-    const services: Services = {
-      auth: createAuthService({ db, hasher, accessTokens, versions, roleCatalog, chainKey: keys.chainKey, sessionPolicy, clock }),
-      sessions: createSessionService({ db, sessionPolicy, clock }),
-    };
+    const services = buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger });
     const principals = createPrincipalResolver({ db, accessTokens, versions, roleCatalog, clock });
     const bootstrap = await ensureBootstrapAdmin({
       db,

@@ -1,8 +1,16 @@
 import type { AuthService } from "./auth/auth.service";
+import type { EmailVerificationService } from "./auth/email-verification.service";
+import type { LoginService } from "./auth/login.service";
+import type { MfaService } from "./auth/mfa.service";
+import type { PasswordService } from "./auth/password.service";
 import type { SessionService } from "./auth/session.service";
 
 /** The use-cases resolvers may call: one object, built once per app and passed in context. */
 export interface Services {
   auth: AuthService;
+  login: LoginService;
+  passwords: PasswordService;
+  verification: EmailVerificationService;
+  mfa: MfaService;
   sessions: SessionService;
 }

@@ -5,6 +5,7 @@ export interface AccessRule {
   requires?: string;
   permission?: string;
   allowSelf?: boolean;
+  allowRestricted?: boolean;
 }
 
 /** The record a field belongs to, when the rule may let its own user through. */

@@ -9,6 +9,8 @@ export interface AccessClaims {
   sid: string;
   jti: string;
   roles: string[];
+  /** Present only on restricted sessions: other services must refuse such tokens. */
+  restriction?: string;
   iat: number;
   exp: number;
 }
@@ -18,7 +20,10 @@ export type AccessTokenCheck =
   | { ok: false; reason: "expired" | "invalid" };
 
 export interface AccessTokenService {
-  issue(input: { userId: string; sessionId: string; roles: string[]; notAfter: Date }): { token: string; expiresAt: Date };
+  issue(input: { userId: string; sessionId: string; roles: string[]; restriction?: string | null; notAfter: Date }): {
+    token: string;
+    expiresAt: Date;
+  };
   verify(token: string): AccessTokenCheck;
 }
 
@@ -50,7 +55,7 @@ export function createAccessTokenService(options: {
   }
 
   return {
-    issue({ userId, sessionId, roles, notAfter }) {
+    issue({ userId, sessionId, roles, restriction, notAfter }) {
       const nowMs = clock.now().getTime();
       const expMs = Math.min(nowMs + ttlMs, notAfter.getTime());
       const claims = {
@@ -58,6 +63,7 @@ export function createAccessTokenService(options: {
         sid: sessionId,
         jti: crypto.randomUUID(),
         roles,
+        ...(restriction ? { restriction } : {}),
         iat: Math.floor(nowMs / 1000),
         exp: Math.floor(expMs / 1000),
       };

@@ -56,7 +56,15 @@ export function createPrincipalResolver(deps: {
       return undefined;
     }
     const { roles, permissions } = resolveRoles(["USER", ...granted], graph);
-    const principal: UserPrincipal = { kind: "user", userId, sessionId, roles, permissions, user };
+    const principal: UserPrincipal = {
+      kind: "user",
+      userId,
+      sessionId,
+      roles,
+      permissions,
+      restriction: session.restriction,
+      user,
+    };
     return { principal };
   }
 

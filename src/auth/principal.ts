@@ -8,6 +8,8 @@ export interface UserPrincipal {
   /** Granted roles closed over inheritance (always includes USER). */
   readonly roles: readonly string[];
   readonly permissions: ReadonlySet<string>;
+  /** Set when the session may only complete one step (enrol MFA, change password, verify email). */
+  readonly restriction: "mfa_enrollment" | "password_change" | "email_verification" | null;
   readonly user: UserRow;
 }
 

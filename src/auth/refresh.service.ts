@@ -5,7 +5,7 @@ import type { Db, Tx } from "../db/database";
 import { AuthenticationError } from "../errors/errors";
 import type { RequestMeta } from "../request-meta";
 import { findUserById } from "../users/user.repository";
-import type { AuthResult, SessionGrant } from "./auth.service";
+import type { AuthResult, SessionGrant } from "./session-issuer";
 import { deriveSuccessor, formatOpaqueToken, hashSecret, parseOpaqueToken, secretMatches, type OpaqueToken } from "./opaque-tokens";
 import type { PrincipalVersions } from "./principal-versions";
 import type { SessionPolicy } from "./session-policy";

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, ne } from "drizzle-orm";
 import type { DbOrTx } from "../db/database";
 import { refreshTokens, sessions } from "../db/schema";
 
@@ -7,7 +7,15 @@ export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 
 export async function insertSession(
   tx: DbOrTx,
-  values: { userId: string; ip: string | null; userAgent: string | null; now: Date; idleExpiresAt: Date; expiresAt: Date },
+  values: {
+    userId: string;
+    ip: string | null;
+    userAgent: string | null;
+    now: Date;
+    idleExpiresAt: Date;
+    expiresAt: Date;
+    restriction?: SessionRow["restriction"];
+  },
 ): Promise<SessionRow> {
   const [row] = await tx
     .insert(sessions)
@@ -19,6 +27,7 @@ export async function insertSession(
       lastUsedAt: values.now,
       idleExpiresAt: values.idleExpiresAt,
       expiresAt: values.expiresAt,
+      restriction: values.restriction ?? null,
     })
     .returning();
   return row as SessionRow;
@@ -79,4 +88,54 @@ export async function findRefreshToken(tx: DbOrTx, id: string): Promise<RefreshT
 
 export async function markRotated(tx: DbOrTx, id: string, now: Date): Promise<void> {
   await tx.update(refreshTokens).set({ rotatedAt: now }).where(eq(refreshTokens.id, id));
+}
+
+/** Revokes every live session of a user, optionally sparing one; returns how many ended. */
+export async function revokeUserSessions(
+  tx: DbOrTx,
+  userId: string,
+  reason: string,
+  now: Date,
+  exceptSessionId?: string,
+): Promise<number> {
+  const rows = await tx
+    .update(sessions)
+    .set({ revokedAt: now, revokedReason: reason })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined,
+      ),
+    )
+    .returning({ id: sessions.id });
+  return rows.length;
+}
+
+/** Lifts a restriction from every session of a user that has it (the condition is met now). */
+export async function liftRestriction(tx: DbOrTx, userId: string, restriction: NonNullable<SessionRow["restriction"]>): Promise<void> {
+  await tx
+    .update(sessions)
+    .set({ restriction: null })
+    .where(and(eq(sessions.userId, userId), eq(sessions.restriction, restriction)));
+}
+
+/** Whether the user signed in before from this ip and from this user agent (new-device notices). */
+export async function seenBefore(
+  tx: DbOrTx,
+  userId: string,
+  exceptSessionId: string,
+  ip: string | null,
+  userAgent: string | null,
+): Promise<{ ip: boolean; userAgent: boolean }> {
+  const earlier = await tx
+    .select({ ip: sessions.ip, userAgent: sessions.userAgent })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), ne(sessions.id, exceptSessionId)))
+    .orderBy(desc(sessions.createdAt))
+    .limit(200);
+  return {
+    ip: earlier.some((row) => row.ip === ip),
+    userAgent: earlier.some((row) => row.userAgent === userAgent),
+  };
 }

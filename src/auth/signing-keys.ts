@@ -1,6 +1,7 @@
 import crypto, { type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { readOrCreateKeyFile } from "../crypto/key-files";
 
 /**
  * The keys that sign access tokens, as KeyObjects (jsonwebtoken verifies ~40x faster with a
@@ -66,28 +67,12 @@ function fromSecret(secret: string): SigningKeys {
   };
 }
 
-/**
- * Generates an RSA key into `<dataDir>/keys/jwt-private.pem` (mode 0600) on first start and
- * reuses it after. The key is written whole to a temporary file and hard-linked into place,
- * so two processes starting at once agree on one complete key.
- */
+/** Generates an RSA key into `<dataDir>/keys/jwt-private.pem` on first start and reuses it after. */
 function generatedKey(dataDir: string): KeyObject {
-  const file = path.join(dataDir, "keys", "jwt-private.pem");
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const pem = privateKey.export({ format: "pem", type: "pkcs8" });
-    const temporary = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, pem, { mode: 0o600 });
-    try {
-      fs.linkSync(temporary, file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    } finally {
-      fs.rmSync(temporary, { force: true });
-    }
-  }
-  return crypto.createPrivateKey(fs.readFileSync(file, "utf8"));
+  const pem = readOrCreateKeyFile(path.join(dataDir, "keys", "jwt-private.pem"), () =>
+    crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+  );
+  return crypto.createPrivateKey(pem);
 }
 
 export function loadSigningKeys(source: SigningKeySource): SigningKeys {

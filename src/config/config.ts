@@ -91,6 +91,58 @@ const fieldsSchema = z.object({
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     SHUTDOWN_TIMEOUT: duration("10s", 0, 120_000),
     MAX_REQUEST_BYTES: integer(102_400, 1_024, 10_485_760),
+    PASSWORD_MIN_LENGTH: integer(10, 8, 64),
+    PASSWORD_REQUIRE_CLASSES: z
+      .string()
+      .default("")
+      .transform((value, ctx) => {
+        const classes = value.split(",").map((name) => name.trim()).filter(Boolean);
+        const unknown = classes.filter((name) => !["lower", "upper", "digit", "symbol"].includes(name));
+        if (unknown.length > 0) {
+          ctx.addIssue({ code: "custom", message: `unknown classes ${unknown.join(", ")}; use lower, upper, digit, symbol` });
+          return z.NEVER;
+        }
+        return classes as ("lower" | "upper" | "digit" | "symbol")[];
+      }),
+    PASSWORD_FORBID_COMMON: booleanFlag(true),
+    PASSWORD_HISTORY: integer(5, 0, 24),
+    PASSWORD_MAX_AGE: z
+      .string()
+      .default("0")
+      .transform((text, ctx) => {
+        const ms = parseDurationMs(text);
+        if (ms === undefined) {
+          ctx.addIssue({ code: "custom", message: `expected 0 (off) or a duration like "90d", got "${text}"` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+    REQUIRE_VERIFIED_EMAIL: booleanFlag(false),
+    EMAIL_VERIFICATION_TTL: duration("24h", 60_000, 30 * DAY),
+    PASSWORD_RESET_TTL: duration("1h", 60_000, DAY),
+    MFA_ENCRYPTION_KEY: optionalString,
+    /** Roles whose holders must use MFA, comma-separated; "none" for nobody. */
+    MFA_REQUIRED_ROLES: z
+      .string()
+      .default("ADMIN")
+      .transform((value) =>
+        value.trim().toLowerCase() === "none"
+          ? []
+          : value
+              .split(",")
+              .map((role) => role.trim())
+              .filter(Boolean),
+      ),
+    MFA_ISSUER: z.string().default("Agent Identity"),
+    MFA_CHALLENGE_TTL: duration("5m", 30_000, 3_600_000),
+    LOCKOUT_THRESHOLD: integer(5, 1, 100),
+    LOCKOUT_BASE: duration("15m", 1_000, DAY),
+    LOCKOUT_MAX: duration("24h", 1_000, 30 * DAY),
+    IP_FAILURE_LIMIT: integer(50, 1, 100_000),
+    IP_FAILURE_WINDOW: duration("15m", 1_000, DAY),
+    NEW_SIGN_IN_NOTICE: booleanFlag(true),
+    /** Multiplies every rate limit's maximum (tests and trusted internal deployments raise it). */
+    RATE_LIMIT_SCALE: integer(1, 1, 1_000_000),
 });
 
 type Fields = z.infer<typeof fieldsSchema>;
@@ -113,6 +165,9 @@ function crossFieldProblems(config: Partial<Fields>): string[] {
   }
   if (both("ACCESS_TOKEN_TTL", "SESSION_IDLE_TIMEOUT") && (config.ACCESS_TOKEN_TTL as number) > (config.SESSION_IDLE_TIMEOUT as number)) {
     problems.push("ACCESS_TOKEN_TTL: must not exceed SESSION_IDLE_TIMEOUT");
+  }
+  if (both("LOCKOUT_BASE", "LOCKOUT_MAX") && (config.LOCKOUT_BASE as number) > (config.LOCKOUT_MAX as number)) {
+    problems.push("LOCKOUT_BASE: must not exceed LOCKOUT_MAX");
   }
   if (config.BOOTSTRAP_ADMIN_PASSWORD && !config.BOOTSTRAP_ADMIN_EMAIL) {
     problems.push("BOOTSTRAP_ADMIN_EMAIL: required when BOOTSTRAP_ADMIN_PASSWORD is set");

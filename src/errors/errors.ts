@@ -22,8 +22,8 @@ export class AuthenticationError extends AppError {
 
 export class ForbiddenError extends AppError {
   readonly code = ErrorCode.FORBIDDEN;
-  constructor(message = "Not allowed") {
-    super(message, ErrorCode.FORBIDDEN);
+  constructor(message = "Not allowed", extensions: Record<string, unknown> = {}) {
+    super(message, ErrorCode.FORBIDDEN, extensions);
   }
 }
 

@@ -6,6 +6,12 @@ import type { GraphQLContext } from "./context";
 
 type FieldConfig = GraphQLFieldConfig<unknown, GraphQLContext>;
 
+const RESTRICTED = {
+  mfa_enrollment: "Your role requires MFA: enrol it (beginMfaEnrollment) before anything else",
+  password_change: "Your password has expired: change it (changePassword) before anything else",
+  email_verification: "Verify your email address before anything else",
+} as const;
+
 export function accessRuleOf(schema: GraphQLSchema, field: FieldConfig): AccessRule | undefined {
   return getDirective(schema, field, "auth")?.[0] as AccessRule | undefined;
 }
@@ -34,10 +40,12 @@ export function assertEveryRootFieldDeclaresAccess(schema: GraphQLSchema): void 
 
 /**
  * Makes `@auth` do what it says: each field carrying it resolves only after the caller's
- * principal passes the rule, on root and object fields alike.
+ * principal passes the rule, on root and object fields alike. A restricted session reaches
+ * only the root fields marked `allowRestricted`.
  */
 export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
   assertEveryRootFieldDeclaresAccess(schema);
+  const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name].filter(Boolean));
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
       const rule = accessRuleOf(schema, field as FieldConfig);
@@ -47,6 +55,9 @@ export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
         ...field,
         async resolve(source, args, ctx: GraphQLContext, info) {
           const principal = await ctx.auth.require();
+          if (principal.restriction && roots.has(typeName) && !rule.allowRestricted) {
+            throw new ForbiddenError(RESTRICTED[principal.restriction], { restriction: principal.restriction.toUpperCase() });
+          }
           if (!allows(rule, principal, source as OwnedRecord | undefined, typeName)) {
             throw new ForbiddenError(`${typeName}.${fieldName} ${describeRule(rule)}`);
           }

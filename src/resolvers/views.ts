@@ -2,6 +2,7 @@ import type { AuthResult } from "../auth/auth.service";
 import type { Principal } from "../auth/principal";
 import type { SessionRecord } from "../auth/session.service";
 import type { RefreshCookieJar } from "../http/refresh-cookie";
+import type { SessionRestriction } from "../schema/account-security.types";
 import { TokenDelivery, type AuthPayload } from "../schema/auth-payload.type";
 import type { Session } from "../schema/session.type";
 import type { User, UserStatus } from "../schema/user.type";
@@ -17,6 +18,8 @@ export function toUserView(row: UserRow, roles: readonly string[]): User {
     status: row.status as UserStatus,
     emailVerified: row.emailVerifiedAt !== null,
     roles: [...roles],
+    mfaEnabled: row.mfaEnabled,
+    lockedUntil: row.lockedUntil,
     createdAt: row.createdAt,
     lastLoginAt: row.lastLoginAt,
   };
@@ -46,6 +49,7 @@ export function principalOf(result: AuthResult): Principal {
     sessionId: result.sessionId,
     roles: result.roles,
     permissions: result.permissions,
+    restriction: result.restriction,
     user: result.user,
   };
 }
@@ -59,6 +63,7 @@ export function toAuthPayload(result: AuthResult, delivery: TokenDelivery, cooki
     refreshToken: delivery === TokenDelivery.COOKIE ? null : result.refreshToken,
     refreshTokenExpiresAt: result.refreshTokenExpiresAt,
     sessionId: result.sessionId,
+    restriction: result.restriction as SessionRestriction | null,
     user: toUserView(result.user, result.roles),
   };
 }

@@ -1,4 +1,5 @@
 import { createUnionType, Field, ID, ObjectType, registerEnumType } from "type-graphql";
+import { SessionRestriction } from "./account-security.types";
 import { User } from "./user.type";
 
 export enum TokenDelivery {
@@ -27,6 +28,12 @@ export class AuthPayload {
 
   @Field(() => ID)
   sessionId!: string;
+
+  @Field(() => SessionRestriction, {
+    nullable: true,
+    description: "Set when this session may only complete one step (see SessionRestriction); null otherwise.",
+  })
+  restriction!: SessionRestriction | null;
 
   @Field(() => User)
   user!: User;

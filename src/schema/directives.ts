@@ -13,12 +13,13 @@ export const RoleEnum = new GraphQLEnumType({
 export const authDirective = new GraphQLDirective({
   name: "auth",
   description:
-    "Access rule, enforced by the server: the caller must be signed in and hold the role (or one that inherits it) and/or the permission. With allowSelf, the record's own user also passes.",
+    "Access rule, enforced by the server: the caller must be signed in and hold the role (or one that inherits it) and/or the permission. With allowSelf, the record's own user also passes. Restricted sessions (see SessionRestriction) reach only root fields with allowRestricted.",
   locations: [DirectiveLocation.FIELD_DEFINITION],
   args: {
     requires: { type: RoleEnum },
     permission: { type: GraphQLString },
     allowSelf: { type: GraphQLBoolean, defaultValue: false },
+    allowRestricted: { type: GraphQLBoolean, defaultValue: false },
   },
 });
 
@@ -34,6 +35,7 @@ export interface AuthRule {
   requires?: BuiltInRole;
   permission?: Permission;
   allowSelf?: boolean;
+  allowRestricted?: boolean;
 }
 
 /** `@auth(...)` on a field, written from typed options so a typo cannot reach the SDL. */
@@ -42,6 +44,7 @@ export function Auth(rule: AuthRule = { requires: "USER" }): MethodDecorator & P
   if (rule.requires) args.push(`requires: ${rule.requires}`);
   if (rule.permission) args.push(`permission: ${JSON.stringify(rule.permission)}`);
   if (rule.allowSelf) args.push("allowSelf: true");
+  if (rule.allowRestricted) args.push("allowRestricted: true");
   return Directive(args.length > 0 ? `@auth(${args.join(", ")})` : "@auth") as MethodDecorator & PropertyDecorator;
 }
 

@@ -39,6 +39,14 @@ export class User {
   @Auth({ permission: "users:read", allowSelf: true })
   roles!: string[];
 
+  @Field(() => Boolean)
+  @Auth({ permission: "users:read", allowSelf: true })
+  mfaEnabled!: boolean;
+
+  @Field(() => Date, { nullable: true, description: "Set while sign-in is locked after repeated failures." })
+  @Auth({ permission: "users:read", allowSelf: true })
+  lockedUntil!: Date | null;
+
   @Field(() => Date)
   createdAt!: Date;
 

@@ -1,15 +1,22 @@
 import { EventEmitter } from "node:events";
 import type { Clock } from "../clock";
-import type { SharedStore } from "./shared-store";
+import { assertHitArguments, type HitResult, type SharedStore } from "./shared-store";
 
 interface Entry {
   value: string;
   expiresAt: number;
 }
 
+/** A sliding-window log: hit times (clock ms, ascending while the clock moves forward). */
+interface HitLog {
+  hits: number[];
+  expiresAt: number;
+}
+
 /** The embedded store: one process, so a Map is as atomic as Redis is for many. */
 export function createMemoryStore(clock: Clock): SharedStore {
   const entries = new Map<string, Entry>();
+  const hitLogs = new Map<string, HitLog>();
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
 
@@ -26,6 +33,7 @@ export function createMemoryStore(clock: Clock): SharedStore {
   const sweep = setInterval(() => {
     const now = clock.now().getTime();
     for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
+    for (const [key, log] of hitLogs) if (log.expiresAt <= now) hitLogs.delete(key);
   }, 60_000);
   sweep.unref();
 
@@ -43,6 +51,11 @@ export function createMemoryStore(clock: Clock): SharedStore {
       entries.set(key, { value, expiresAt: clock.now().getTime() + ttlMs });
       return value;
     },
+    async hit(key, windowMs, limit) {
+      assertHitArguments(windowMs, limit);
+      // No await from here on: read, decide and write happen in one turn of the event loop.
+      return hitSlidingWindow(hitLogs, key, clock.now().getTime(), windowMs, limit);
+    },
     async publish(channel, message) {
       queueMicrotask(() => bus.emit(channel, message));
     },
@@ -54,6 +67,28 @@ export function createMemoryStore(clock: Clock): SharedStore {
       clearInterval(sweep);
       bus.removeAllListeners();
       entries.clear();
+      hitLogs.clear();
     },
   };
+}
+
+/** The same decision as the Redis script (redis-store.ts), on a Map, synchronously. */
+function hitSlidingWindow(
+  logs: Map<string, HitLog>,
+  key: string,
+  now: number,
+  windowMs: number,
+  limit: number,
+): HitResult {
+  const log = logs.get(key);
+  const hits = log && log.expiresAt > now ? log.hits.filter((at) => at > now - windowMs) : [];
+  if (hits.length < limit) {
+    hits.push(now);
+    logs.set(key, { hits, expiresAt: now + windowMs });
+    return { allowed: true, count: hits.length, retryAfterMs: 0 };
+  }
+  // Refused: not recorded, and the expiry still follows the newest recorded hit.
+  logs.set(key, { hits, expiresAt: (log as HitLog).expiresAt });
+  const oldest = hits.reduce((a, b) => Math.min(a, b));
+  return { allowed: false, count: hits.length, retryAfterMs: oldest + windowMs - now };
 }

@@ -32,7 +32,13 @@ export async function findUserByUsername(tx: DbOrTx, username: string): Promise<
 /** Inserts a user; returns undefined when the email or username is taken (unique index). */
 export async function insertUser(
   tx: DbOrTx,
-  values: { email: string; username: string | null; passwordHash: string | null; emailVerifiedAt?: Date | null },
+  values: {
+    email: string;
+    username: string | null;
+    passwordHash: string | null;
+    emailVerifiedAt?: Date | null;
+    passwordChangedAt?: Date | null;
+  },
 ): Promise<UserRow | undefined> {
   const [row] = await tx.insert(users).values(values).onConflictDoNothing().returning();
   return row;
@@ -59,4 +65,14 @@ export async function countLiveUsersWithRole(tx: DbOrTx, roleName: string): Prom
     .innerJoin(users, eq(users.id, userRoles.userId))
     .where(and(eq(userRoles.roleName, roleName), live));
   return row?.count ?? 0;
+}
+
+export async function updateUser(tx: DbOrTx, userId: string, values: Partial<typeof users.$inferInsert>): Promise<void> {
+  await tx.update(users).set(values).where(eq(users.id, userId));
+}
+
+/** Locks the user's row for the rest of the transaction (counters, MFA steps, password). */
+export async function lockUser(tx: DbOrTx, userId: string): Promise<UserRow | undefined> {
+  const [row] = await tx.select().from(users).where(and(eq(users.id, userId), live)).limit(1).for("update");
+  return row;
 }

@@ -15,6 +15,8 @@ export const ADMIN_PASSWORD = "bootstrap-admin-password-1";
 
 export interface TestServer {
   app: App;
+  /** DATA_DIR of this server: the email outbox is `<dataDir>/outbox`. */
+  dataDir: string;
   url: string;
   client: GraphQLClient;
   backend: Backend;
@@ -38,6 +40,10 @@ export async function startTestServer(options: { clock?: Clock; env?: Record<str
     BCRYPT_COST: "4",
     BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    // Tests sign in as the admin freely and register many accounts from one ip; the tests
+    // of MFA requirements and rate limits set these back.
+    MFA_REQUIRED_ROLES: "none",
+    RATE_LIMIT_SCALE: "1000",
     ...options.env,
   });
   const clock = options.clock;
@@ -50,6 +56,7 @@ export async function startTestServer(options: { clock?: Clock; env?: Record<str
   const url = `http://127.0.0.1:${address.port}`;
   return {
     app,
+    dataDir,
     url,
     client: new GraphQLClient(url),
     backend,

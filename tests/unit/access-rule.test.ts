@@ -10,6 +10,7 @@ function principal(userId: string, roles: string[], permissions: string[]): Prin
     sessionId: "session-1",
     roles,
     permissions: new Set(permissions),
+    restriction: null,
     user: { id: userId } as UserRow,
   };
 }

@@ -1,5 +1,11 @@
-import { index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./users";
+
+/**
+ * What a restricted session may still do: only enrol MFA, only change the password, or only
+ * verify the email address. Null: unrestricted.
+ */
+export const sessionRestriction = pgEnum("session_restriction", ["mfa_enrollment", "password_change", "email_verification"]);
 
 /** One row per login. A session ends when revoked, idle too long, or past its absolute expiry. */
 export const sessions = pgTable(
@@ -17,6 +23,7 @@ export const sessions = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     revokedReason: text("revoked_reason"),
+    restriction: sessionRestriction("restriction"),
   },
   (table) => [index("sessions_user_idx").on(table.userId, table.createdAt)],
 );

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid, boolean, primaryKey } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 export const userStatus = pgEnum("user_status", ["active", "disabled", "locked"]);
 
@@ -18,6 +18,17 @@ export const users = pgTable(
     displayName: text("display_name"),
     emailVerifiedAt: timestamp("email_verified_at", { withTimezone: true }),
     mfaEnabled: boolean("mfa_enabled").notNull().default(false),
+    /** TOTP secret, sealed with the MFA key (AES-256-GCM); null until enrolment is confirmed. */
+    mfaSecretSealed: text("mfa_secret_sealed"),
+    /** A secret being enrolled, not yet confirmed with a code. */
+    mfaPendingSecretSealed: text("mfa_pending_secret_sealed"),
+    /** The last TOTP time step accepted: a code is accepted once. */
+    mfaLastUsedStep: bigint("mfa_last_used_step", { mode: "number" }),
+    passwordChangedAt: timestamp("password_changed_at", { withTimezone: true }),
+    failedLoginCount: integer("failed_login_count").notNull().default(0),
+    lockedUntil: timestamp("locked_until", { withTimezone: true }),
+    /** How many lockouts in a row: each one lasts twice as long as the last. */
+    lockoutLevel: integer("lockout_level").notNull().default(0),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     lastLoginAt: timestamp("last_login_at", { withTimezone: true }),

@@ -1,0 +1,131 @@
+import crypto from "node:crypto";
+import path from "node:path";
+import type { AccessTokenService } from "./auth/access-tokens";
+import { createAuthService } from "./auth/auth.service";
+import { createEmailVerificationService } from "./auth/email-verification.service";
+import { createLoginService } from "./auth/login.service";
+import { createMfaService } from "./auth/mfa.service";
+import { createPasswordService } from "./auth/password.service";
+import type { PasswordHasher } from "./auth/passwords";
+import type { PrincipalVersions } from "./auth/principal-versions";
+import { createRefreshService } from "./auth/refresh.service";
+import type { RoleCatalog } from "./auth/role-catalog";
+import { createSessionIssuer } from "./auth/session-issuer";
+import type { SessionPolicy } from "./auth/session-policy";
+import { createSessionService } from "./auth/session.service";
+import type { SigningKeys } from "./auth/signing-keys";
+import type { Clock } from "./clock";
+import type { Config } from "./config/config";
+import { readOrCreateKeyFile } from "./crypto/key-files";
+import { createSecretBox, parseEncryptionKey } from "./crypto/secret-box";
+import type { Db } from "./db/database";
+import { createNotifier } from "./email/notifier";
+import type { Mailer } from "./email/mailer";
+import { createOutboxMailer } from "./email/outbox-mailer";
+import { createPostmarkMailer } from "./email/postmark-mailer";
+import type { Logger } from "./logging/logger";
+import type { Services } from "./services";
+import type { SharedStore } from "./store/shared-store";
+
+export function createMailer(config: Config, logger: Logger, clock: Clock): Mailer {
+  return config.POSTMARK_SERVER_TOKEN
+    ? createPostmarkMailer({ serverToken: config.POSTMARK_SERVER_TOKEN, apiUrl: config.POSTMARK_API_URL, from: config.EMAIL_FROM })
+    : createOutboxMailer({ directory: path.join(config.DATA_DIR, "outbox"), from: config.EMAIL_FROM, logger, clock });
+}
+
+/** The key that seals TOTP secrets: MFA_ENCRYPTION_KEY, or one generated into DATA_DIR/keys. */
+function mfaKey(config: Config): Buffer {
+  const text =
+    config.MFA_ENCRYPTION_KEY ??
+    readOrCreateKeyFile(path.join(config.DATA_DIR, "keys", "mfa.key"), () => crypto.randomBytes(32).toString("base64url"));
+  return parseEncryptionKey(text.trim());
+}
+
+/** Builds the account use-cases from config and the shared pieces. */
+export function buildAccountServices(deps: {
+  config: Config;
+  db: Db;
+  store: SharedStore;
+  hasher: PasswordHasher;
+  accessTokens: AccessTokenService;
+  versions: PrincipalVersions;
+  roleCatalog: RoleCatalog;
+  keys: SigningKeys;
+  sessionPolicy: SessionPolicy;
+  clock: Clock;
+  logger: Logger;
+  mailer?: Mailer;
+}): Services {
+  const { config, db, store, hasher, versions, clock, logger } = deps;
+  const notifier = createNotifier({ mailer: deps.mailer ?? createMailer(config, logger, clock), db, logger, publicUrl: config.PUBLIC_URL });
+  const issuer = createSessionIssuer(deps);
+  const passwords = createPasswordService({
+    db,
+    hasher,
+    notifier,
+    versions,
+    clock,
+    logger,
+    rules: {
+      policy: {
+        minLength: config.PASSWORD_MIN_LENGTH,
+        requireClasses: config.PASSWORD_REQUIRE_CLASSES,
+        forbidCommon: config.PASSWORD_FORBID_COMMON,
+        forbidPersonalInfo: true,
+      },
+      historySize: config.PASSWORD_HISTORY,
+      maxAgeMs: config.PASSWORD_MAX_AGE,
+      resetTtlMs: config.PASSWORD_RESET_TTL,
+    },
+  });
+  const verification = createEmailVerificationService({ db, hasher, notifier, versions, clock, ttlMs: config.EMAIL_VERIFICATION_TTL });
+  const mfa = createMfaService({
+    db,
+    box: createSecretBox(mfaKey(config)),
+    hasher,
+    versions,
+    clock,
+    issuer: config.MFA_ISSUER,
+    requiredRoles: config.MFA_REQUIRED_ROLES,
+  });
+  const refreshService = createRefreshService({
+    db,
+    chainKey: deps.keys.chainKey,
+    sessionPolicy: deps.sessionPolicy,
+    clock,
+    versions,
+    complete: (grant) => issuer.complete(grant),
+  });
+  return {
+    auth: createAuthService({
+      db,
+      issuer,
+      passwords,
+      verification,
+      refreshService,
+      versions,
+      clock,
+      requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
+    }),
+    login: createLoginService({
+      db,
+      store,
+      hasher,
+      issuer,
+      passwords,
+      mfa,
+      notifier,
+      versions,
+      clock,
+      lockout: { threshold: config.LOCKOUT_THRESHOLD, baseMs: config.LOCKOUT_BASE, maxMs: config.LOCKOUT_MAX },
+      ipFailures: { limit: config.IP_FAILURE_LIMIT * config.RATE_LIMIT_SCALE, windowMs: config.IP_FAILURE_WINDOW },
+      mfaChallengeTtlMs: config.MFA_CHALLENGE_TTL,
+      requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
+      newSignInNotice: config.NEW_SIGN_IN_NOTICE,
+    }),
+    passwords,
+    verification,
+    mfa,
+    sessions: createSessionService({ db, sessionPolicy: deps.sessionPolicy, clock }),
+  };
+}

@@ -1,0 +1,39 @@
+import { AuditAction } from "../audit/audit-actions";
+import { recordAudit } from "../audit/audit-recorder";
+import type { Db } from "../db/database";
+import type { Logger } from "../logging/logger";
+import type { RequestMeta } from "../request-meta";
+import type { EmailMessage, Mailer } from "./mailer";
+
+/**
+ * Sends account email after the change it announces has committed. Delivery never decides
+ * an outcome the client sees: a failure is logged and audited, and the caller carries on
+ * (so no response can differ by whether a message went out).
+ */
+export interface Notifier {
+  send(message: EmailMessage, context: { userId?: string; meta: RequestMeta }): Promise<void>;
+  /** A link into the front end carrying a one-time token: `${PUBLIC_URL}${path}?token=...`. */
+  link(path: string, token: string): string;
+}
+
+export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; publicUrl: string }): Notifier {
+  return {
+    async send(message, { userId, meta }) {
+      try {
+        await deps.mailer.send(message);
+      } catch (error) {
+        deps.logger.error({ err: error, requestId: meta.requestId, tag: message.tag, userId }, "email delivery failed");
+        await recordAudit(deps.db, meta, {
+          actor: { type: "system" },
+          action: AuditAction.EMAIL_DELIVERY_FAILED,
+          outcome: "failure",
+          target: userId ? { type: "user", id: userId } : undefined,
+          details: { tag: message.tag, mailer: deps.mailer.kind },
+        }).catch((auditError: unknown) => deps.logger.error({ err: auditError }, "could not audit an email failure"));
+      }
+    },
+    link(path, token) {
+      return `${deps.publicUrl}${path}?token=${encodeURIComponent(token)}`;
+    },
+  };
+}
