@@ -3,8 +3,8 @@ import { defineConfig } from "vitest/config";
 /**
  * One suite, two backends: TEST_BACKEND=embedded (default: PGlite + in-process store) or
  * TEST_BACKEND=postgres (PostgreSQL + Redis from TEST_DATABASE_URL / TEST_REDIS_URL).
- * Tests that need several server processes only make sense on the shared backends and are
- * included only there.
+ * Tests named *.shared.test.ts need the shared services themselves (several server
+ * processes on one PostgreSQL and Redis, Redis-only rate limit checks) and run only there.
  */
 const backend = process.env.TEST_BACKEND ?? "embedded";
 
@@ -15,7 +15,7 @@ export default defineConfig({
   },
   test: {
     include: ["tests/**/*.test.ts"],
-    exclude: backend === "postgres" ? [] : ["tests/**/*.multiprocess.test.ts"],
+    exclude: backend === "postgres" ? [] : ["tests/**/*.shared.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

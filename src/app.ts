@@ -16,6 +16,7 @@ import { createApolloServer } from "./graphql/apollo-server";
 import { buildAppSchema } from "./graphql/build-schema";
 import { createExpressApp } from "./http/express-app";
 import { createMetrics } from "./http/metrics";
+import { createRateLimiter } from "./rate-limit/rate-limiter";
 import { createLogger, type Logger } from "./logging/logger";
 import { buildAccountServices } from "./account-services";
 import type { Services } from "./services";
@@ -104,7 +105,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       { name: store.kind === "redis" ? "redis" : "store", check: () => store.ping() },
     ];
     const expressApp = createExpressApp(
-      { config, logger, metrics: createMetrics(), keys, probes, services, principals },
+      {
+        config,
+        logger,
+        metrics: createMetrics(),
+        keys,
+        probes,
+        services,
+        principals,
+        rateLimiter: createRateLimiter(store, config.RATE_LIMIT_SCALE),
+      },
       apollo,
     );
     httpServer.on("request", expressApp);

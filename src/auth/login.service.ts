@@ -72,13 +72,15 @@ export function createLoginService(deps: {
   async function recordIpFailure(meta: RequestMeta) {
     if (!meta.ip) return;
     const hit = await store.hit(`login-ip-failures:${meta.ip}`, deps.ipFailures.windowMs, deps.ipFailures.limit);
-    if (hit.allowed) return;
-    await store.set(IP_BLOCK_KEY(meta.ip), String(clock.now().getTime() + hit.retryAfterMs), Math.max(hit.retryAfterMs, 1));
+    // Blocked from the failure that reaches the limit on (count includes this failure).
+    if (hit.allowed && hit.count < deps.ipFailures.limit) return;
+    const blockMs = hit.allowed ? deps.ipFailures.windowMs : Math.max(hit.retryAfterMs, 1);
+    await store.set(IP_BLOCK_KEY(meta.ip), String(clock.now().getTime() + blockMs), blockMs);
     await recordAudit(db, meta, {
       actor: { type: "anonymous" },
       action: AuditAction.IP_THROTTLED,
       outcome: "denied",
-      details: { ip: meta.ip, retryAfterMs: hit.retryAfterMs },
+      details: { ip: meta.ip, blockMs },
     });
   }
 

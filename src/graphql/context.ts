@@ -1,4 +1,5 @@
 import type { Logger } from "../logging/logger";
+import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { RequestMeta } from "../request-meta";
 import type { Services } from "../services";
 import type { RefreshCookieJar } from "../http/refresh-cookie";
@@ -11,4 +12,5 @@ export interface GraphQLContext {
   auth: RequestAuth;
   services: Services;
   refreshCookie: RefreshCookieJar;
+  rateLimiter: RateLimiter;
 }

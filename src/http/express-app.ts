@@ -9,6 +9,7 @@ import { bearerToken, RequestAuth } from "../graphql/request-auth";
 import type { PrincipalResolver } from "../auth/principal-resolver";
 import type { SigningKeys } from "../auth/signing-keys";
 import type { Logger } from "../logging/logger";
+import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { Services } from "../services";
 import { healthRoutes, type Probe } from "./health.routes";
 import type { Metrics } from "./metrics";
@@ -17,6 +18,7 @@ import { createRefreshCookieJar } from "./refresh-cookie";
 import { requestMetaMiddleware } from "./request-meta.middleware";
 
 export interface HttpDeps {
+  rateLimiter: RateLimiter;
   config: Config;
   logger: Logger;
   metrics: Metrics;
@@ -70,6 +72,7 @@ export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLCon
         services: deps.services,
         auth: new RequestAuth(bearerToken(req.get("authorization")), deps.principals),
         refreshCookie: createRefreshCookieJar(req, res, { secure: config.REFRESH_COOKIE_SECURE }),
+        rateLimiter: deps.rateLimiter,
       }),
     }),
   );

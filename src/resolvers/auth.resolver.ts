@@ -1,6 +1,8 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
 import { AuthenticationError } from "../errors/errors";
 import type { GraphQLContext } from "../graphql/context";
+import { LIMITS } from "../rate-limit/limits";
+import { RateLimit } from "../rate-limit/rate-limit";
 import { CompleteMfaLoginInput } from "../schema/account-security.types";
 import { AuthPayload, LoginResult, MfaChallenge, TokenDelivery } from "../schema/auth-payload.type";
 import { LoginInput, RegisterInput } from "../schema/auth.inputs";
@@ -18,6 +20,7 @@ function signedIn(ctx: GraphQLContext, result: AuthResult, delivery: TokenDelive
 export class AuthResolver {
   @Mutation(() => AuthPayload, { description: "Create an account and sign in; a verification link is emailed." })
   @Public()
+  @RateLimit(...LIMITS.register)
   async register(@Arg("input", () => RegisterInput) input: RegisterInput, @Ctx() ctx: GraphQLContext): Promise<AuthPayload> {
     return signedIn(ctx, await ctx.services.auth.register(input, ctx.meta), input.tokenDelivery);
   }
@@ -26,6 +29,7 @@ export class AuthResolver {
     description: "Sign in with email or username and password. With MFA on, returns an MfaChallenge for completeMfaLogin.",
   })
   @Public()
+  @RateLimit(...LIMITS.login)
   async login(@Arg("input", () => LoginInput) input: LoginInput, @Ctx() ctx: GraphQLContext): Promise<typeof LoginResult> {
     const result = await ctx.services.login.login(input, ctx.meta);
     if ("challengeToken" in result) return Object.assign(new MfaChallenge(), result);
@@ -34,6 +38,7 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload, { description: "Finish an MFA sign-in with a TOTP code or a recovery code." })
   @Public()
+  @RateLimit(...LIMITS.completeMfaLogin)
   async completeMfaLogin(
     @Arg("input", () => CompleteMfaLoginInput) input: CompleteMfaLoginInput,
     @Ctx() ctx: GraphQLContext,
@@ -46,6 +51,7 @@ export class AuthResolver {
       "Exchange a refresh token for new credentials; the token is rotated. Without the argument, the refresh cookie is used (and the new token goes back as a cookie).",
   })
   @Public()
+  @RateLimit(...LIMITS.refresh)
   async refresh(
     @Arg("refreshToken", () => String, { nullable: true }) refreshToken: string | null | undefined,
     @Arg("tokenDelivery", () => TokenDelivery, { nullable: true }) tokenDelivery: TokenDelivery | null | undefined,

@@ -7,7 +7,7 @@ import { toSessionView } from "./views";
 @Resolver(() => Session)
 export class SessionResolver {
   @Query(() => [Session], { description: "Your sessions, newest first; another user's with users:read." })
-  @Auth({ requires: "USER", allowRestricted: true })
+  @Auth()
   async sessions(
     @Arg("userId", () => ID, { nullable: true }) userId: string | null | undefined,
     @Ctx() ctx: GraphQLContext,

@@ -83,7 +83,8 @@ describe("REQUIRE_VERIFIED_EMAIL=true", () => {
     );
     expect(errorCode(blocked)).toBe("FORBIDDEN");
     expect(blocked.errors?.[0]?.extensions?.restriction).toBe("EMAIL_VERIFICATION");
-    expect((await client.ok(SessionsDocument, {}, { token: user.accessToken })).sessions).toHaveLength(1);
+    expect(errorCode(await client.request(SessionsDocument, {}, { token: user.accessToken }))).toBe("FORBIDDEN");
+    expect((await client.ok(MeDocument, {}, { token: user.accessToken })).me?.emailVerified).toBe(false);
     expect((await loginUser(client, user.user.email)).restriction).toBe("EMAIL_VERIFICATION");
 
     await client.ok(VerifyEmailDocument, { token: await tokenFromMail(server, user.user.email, "verify-email") });

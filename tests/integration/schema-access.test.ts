@@ -29,7 +29,8 @@ describe("access rules in the schema", () => {
 
   it("shows the rules in the SDL, and the committed schema.graphql is the current one", () => {
     const printed = printSchemaWithDirectives(schema);
-    expect(printed).toMatch(/logout: Boolean! @auth\(requires: USER\)/);
+    expect(printed).toMatch(/logout: Boolean! @auth\(requires: USER, allowRestricted: true\)/);
+    expect(printed).toMatch(/unlockUser\(userId: ID!\): Boolean! @auth\(permission: "users:write"\)/);
     expect(printed).toMatch(/email: String! @auth\(permission: "users:read", allowSelf: true\)/);
     const committed = fs.readFileSync(path.join(PROJECT_ROOT, "schema.graphql"), "utf8");
     const types = (sdl: string) => [...sdl.matchAll(/^(type|input|enum|union|scalar|directive) @?(\w+)/gm)].map((m) => m[2]).sort();
