@@ -8,7 +8,8 @@ import { ConflictError, UserInputError } from "../errors/errors";
 import type { RequestMeta } from "../request-meta";
 import { findUserByEmail, findUserById, lockUser, updateUser, type UserRow } from "../users/user.repository";
 import { normalizeEmail } from "./identity-rules";
-import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens";
+import { mailOneTimeLink } from "./emailed-link";
+import { consumeOneTimeToken } from "./one-time-tokens";
 import type { PasswordHasher } from "./passwords";
 import type { Principal } from "./principal";
 import type { PrincipalVersions } from "./principal-versions";
@@ -41,26 +42,16 @@ export function createEmailVerificationService(deps: {
 
   async function send(user: Pick<UserRow, "id" | "email" | "emailVerifiedAt">, meta: RequestMeta) {
     if (user.emailVerifiedAt) return;
-    const issued = await db.transaction(async (tx) => {
-      const token = await issueOneTimeToken(tx, {
-        userId: user.id,
-        purpose: "verify_email",
-        email: user.email,
-        now: clock.now(),
-        ttlMs,
-        replaceOlder: true,
-      });
-      await recordAudit(tx, meta, {
-        actor: { type: "system" },
-        action: AuditAction.EMAIL_VERIFICATION_SENT,
-        outcome: "success",
-        target: { type: "user", id: user.id },
-        details: { tokenId: token.id },
-      });
-      return token;
+    await mailOneTimeLink(deps, {
+      userId: user.id,
+      to: user.email,
+      purpose: "verify_email",
+      ttlMs,
+      path: "/verify-email",
+      template: verifyEmail,
+      audit: { actor: { type: "system" }, action: AuditAction.EMAIL_VERIFICATION_SENT },
+      meta,
     });
-    const link = notifier.link("/verify-email", issued.token);
-    await notifier.send(verifyEmail({ to: user.email, link, expiresAt: issued.expiresAt }), { userId: user.id, meta });
   }
 
   return {
@@ -104,26 +95,16 @@ export function createEmailVerificationService(deps: {
       }
       if (user.email.toLowerCase() === newEmail.toLowerCase()) throw new UserInputError("That is already your email", "newEmail");
       if (await findUserByEmail(db, newEmail)) throw new ConflictError("This email is already registered", "newEmail");
-      const issued = await db.transaction(async (tx) => {
-        const token = await issueOneTimeToken(tx, {
-          userId: user.id,
-          purpose: "email_change",
-          email: newEmail,
-          now: clock.now(),
-          ttlMs,
-          replaceOlder: true,
-        });
-        await recordAudit(tx, meta, {
-          actor: { type: "user", id: user.id },
-          action: AuditAction.EMAIL_CHANGE_REQUESTED,
-          outcome: "success",
-          target: { type: "user", id: user.id },
-          details: { newEmail, tokenId: token.id },
-        });
-        return token;
+      await mailOneTimeLink(deps, {
+        userId: user.id,
+        to: newEmail,
+        purpose: "email_change",
+        ttlMs,
+        path: "/confirm-email-change",
+        template: emailChangeVerify,
+        audit: { actor: { type: "user", id: user.id }, action: AuditAction.EMAIL_CHANGE_REQUESTED, details: { newEmail } },
+        meta,
       });
-      const link = notifier.link("/confirm-email-change", issued.token);
-      await notifier.send(emailChangeVerify({ to: newEmail, link, expiresAt: issued.expiresAt }), { userId: user.id, meta });
       return true;
     },
 

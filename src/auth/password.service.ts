@@ -9,7 +9,8 @@ import type { Logger } from "../logging/logger";
 import type { RequestMeta } from "../request-meta";
 import { findUserByEmail, findUserById, lockUser, updateUser, type UserRow } from "../users/user.repository";
 import { normalizeEmail } from "./identity-rules";
-import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens";
+import { mailOneTimeLink } from "./emailed-link";
+import { consumeOneTimeToken } from "./one-time-tokens";
 import { recentPasswordHashes, rememberPasswordHash } from "./password-history.repository";
 import { checkPasswordPolicy, type PasswordPolicy } from "./password-policy";
 import type { PasswordHasher } from "./passwords";
@@ -83,26 +84,16 @@ export function createPasswordService(deps: {
   async function sendReset(email: string, meta: RequestMeta) {
     const user = await findUserByEmail(db, email);
     if (!user || user.status === "disabled") return;
-    const issued = await db.transaction(async (tx) => {
-      const now = clock.now();
-      const token = await issueOneTimeToken(tx, {
-        userId: user.id,
-        purpose: "password_reset",
-        now,
-        ttlMs: rules.resetTtlMs,
-        replaceOlder: true,
-      });
-      await recordAudit(tx, meta, {
-        actor: { type: "anonymous" },
-        action: AuditAction.PASSWORD_RESET_REQUESTED,
-        outcome: "success",
-        target: { type: "user", id: user.id },
-        details: { tokenId: token.id },
-      });
-      return token;
+    await mailOneTimeLink(deps, {
+      userId: user.id,
+      to: user.email,
+      purpose: "password_reset",
+      ttlMs: rules.resetTtlMs,
+      path: "/reset-password",
+      template: passwordReset,
+      audit: { actor: { type: "anonymous" }, action: AuditAction.PASSWORD_RESET_REQUESTED },
+      meta,
     });
-    const link = notifier.link("/reset-password", issued.token);
-    await notifier.send(passwordReset({ to: user.email, link, expiresAt: issued.expiresAt }), { userId: user.id, meta });
   }
 
   return {

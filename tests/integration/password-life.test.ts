@@ -7,6 +7,7 @@ import {
   MeDocument,
   RequestPasswordResetDocument,
   ResetPasswordDocument,
+  SessionsDocument,
 } from "../generated/graphql";
 import { loginUser, PASSWORD, registerUser, uniqueEmail } from "../support/fixtures";
 import { errorCode } from "../support/graphql-client";
@@ -120,5 +121,30 @@ describe("changing the password", () => {
     );
     expect(errorCode(back)).toBe("BAD_USER_INPUT");
     expect(back.errors?.[0]?.message).toMatch(/differ from your last 3 passwords/);
+  });
+});
+
+describe("PASSWORD_MAX_AGE", () => {
+  const agingClock = new ManualClock();
+  let aging: TestServer;
+  beforeAll(async () => {
+    aging = await startTestServer({ clock: agingClock, env: { PASSWORD_MAX_AGE: "90d" } });
+  });
+  afterAll(() => aging.close());
+
+  it("makes an old password's session change it before anything else works", async () => {
+    const { client } = aging;
+    const user = await registerUser(client);
+    expect((await loginUser(client, user.user.email)).restriction).toBeNull();
+    agingClock.advance(91 * 86_400_000);
+    const stale = await loginUser(client, user.user.email);
+    expect(stale.restriction).toBe("PASSWORD_CHANGE");
+    const blocked = await client.request(SessionsDocument, {}, { token: stale.accessToken });
+    expect(errorCode(blocked)).toBe("FORBIDDEN");
+    expect(blocked.errors?.[0]?.extensions?.restriction).toBe("PASSWORD_CHANGE");
+
+    await client.ok(ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { token: stale.accessToken });
+    expect((await client.ok(SessionsDocument, {}, { token: stale.accessToken })).sessions.length).toBeGreaterThan(0);
+    expect((await loginUser(client, user.user.email, NEW_PASSWORD)).restriction).toBeNull();
   });
 });

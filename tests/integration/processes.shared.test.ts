@@ -79,6 +79,18 @@ describe("several processes, one server", () => {
     expect(errorCode(await a.client.request(MeDocument, {}, { token: rotated.refresh.accessToken }))).toBe("UNAUTHENTICATED");
   });
 
+  it("holds rate limits exactly when both processes are hit at once", async () => {
+    const email = "limit-target@example.com";
+    const query = `mutation ($email: String!) { requestPasswordReset(email: $email) }`;
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).client.request<{ requestPasswordReset: boolean }, unknown>(query, { email })),
+    );
+    const allowed = results.filter((result) => result.data?.requestPasswordReset === true).length;
+    const limited = results.filter((result) => errorCode(result) === "RATE_LIMITED").length;
+    expect(allowed).toBe(3);
+    expect(limited).toBe(37);
+  });
+
   it("stops gracefully on SIGTERM while the other process keeps serving", async () => {
     const user = await registerUser(b.client);
     const inFlight = a.client.request(LoginDocument, { input: { identifier: user.user.email, password: user.password } });
