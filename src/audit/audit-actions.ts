@@ -29,6 +29,19 @@ export const AuditAction = {
   ACCOUNT_LOCKED: "auth.account.locked",
   ACCOUNT_UNLOCKED: "auth.account.unlocked",
   IP_THROTTLED: "auth.ip.throttled",
+  SESSIONS_REVOKED: "auth.sessions.revoked",
+  PROFILE_UPDATED: "user.profile.updated",
+  USER_CREATED: "admin.user.created",
+  USER_UPDATED: "admin.user.updated",
+  USER_DISABLED: "admin.user.disabled",
+  USER_ENABLED: "admin.user.enabled",
+  USER_DELETED: "admin.user.deleted",
+  ROLE_CREATED: "admin.role.created",
+  ROLE_UPDATED: "admin.role.updated",
+  ROLE_DELETED: "admin.role.deleted",
+  ROLE_GRANTED: "admin.role.granted",
+  ROLE_REVOKED: "admin.role.revoked",
+  AUDIT_EXPORTED: "audit.exported",
 } as const;
 
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
