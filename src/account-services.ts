@@ -26,6 +26,7 @@ import { createPostmarkMailer } from "./email/postmark-mailer";
 import type { Logger } from "./logging/logger";
 import type { Services } from "./services";
 import type { SharedStore } from "./store/shared-store";
+import { createUserAdminService } from "./users/user-admin.service";
 
 export function createMailer(config: Config, logger: Logger, clock: Clock): Mailer {
   return config.POSTMARK_SERVER_TOKEN
@@ -55,7 +56,7 @@ export function buildAccountServices(deps: {
   clock: Clock;
   logger: Logger;
   mailer?: Mailer;
-}): Services {
+}): Omit<Services, "tokens"> {
   const { config, db, store, hasher, versions, clock, logger } = deps;
   const notifier = createNotifier({ mailer: deps.mailer ?? createMailer(config, logger, clock), db, logger, publicUrl: config.PUBLIC_URL });
   const issuer = createSessionIssuer(deps);
@@ -126,6 +127,7 @@ export function buildAccountServices(deps: {
     passwords,
     verification,
     mfa,
-    sessions: createSessionService({ db, sessionPolicy: deps.sessionPolicy, clock }),
+    sessions: createSessionService({ db, sessionPolicy: deps.sessionPolicy, clock, versions }),
+    users: createUserAdminService({ db, passwords, roleCatalog: deps.roleCatalog, versions, notifier, clock }),
   };
 }

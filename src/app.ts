@@ -7,6 +7,7 @@ import { createPrincipalResolver } from "./auth/principal-resolver";
 import { createPrincipalVersions } from "./auth/principal-versions";
 import { createRoleCatalog } from "./auth/role-catalog";
 import { createSessionPolicy } from "./auth/session-policy";
+import { createTokenStatusService } from "./auth/token-status.service";
 import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
 import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstrap-admin";
 import { systemClock, type Clock } from "./clock";
@@ -86,8 +87,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       absoluteLifetimeMs: config.SESSION_ABSOLUTE_LIFETIME,
       reuseGraceMs: config.REFRESH_REUSE_GRACE,
     });
-    const services = buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger });
     const principals = createPrincipalResolver({ db, accessTokens, versions, roleCatalog, clock });
+    const services: Services = {
+      ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger }),
+      tokens: createTokenStatusService({ principals, accessTokens }),
+    };
     const bootstrap = await ensureBootstrapAdmin({
       db,
       hasher,

@@ -4,6 +4,8 @@ import type { LoginService } from "./auth/login.service";
 import type { MfaService } from "./auth/mfa.service";
 import type { PasswordService } from "./auth/password.service";
 import type { SessionService } from "./auth/session.service";
+import type { TokenStatusService } from "./auth/token-status.service";
+import type { UserAdminService } from "./users/user-admin.service";
 
 /** The use-cases resolvers may call: one object, built once per app and passed in context. */
 export interface Services {
@@ -13,4 +15,6 @@ export interface Services {
   verification: EmailVerificationService;
   mfa: MfaService;
   sessions: SessionService;
+  users: UserAdminService;
+  tokens: TokenStatusService;
 }

@@ -28,4 +28,5 @@ export const LIMITS = {
   resendVerification: [{ name: "verification-resend-ip", window: "1h", max: 5, by: "ip" }],
   changeCredentials: [{ name: "credential-change", window: "15m", max: 10, by: "ip+field" }],
   mfa: [{ name: "mfa-manage", window: "15m", max: 10, by: "ip+field" }],
+  tokenStatus: [{ name: "token-status-ip", window: "1m", max: 600, by: "ip" }],
 } satisfies Record<string, RateLimitRule[]>;

@@ -1,0 +1,262 @@
+import { AuditAction } from "../audit/audit-actions";
+import { recordAudit } from "../audit/audit-recorder";
+import { mailOneTimeLink } from "../auth/emailed-link";
+import { normalizeEmail, normalizeUsername } from "../auth/identity-rules";
+import type { PasswordService } from "../auth/password.service";
+import { hasPermission, type Principal } from "../auth/principal";
+import type { PrincipalVersions } from "../auth/principal-versions";
+import type { RoleCatalog } from "../auth/role-catalog";
+import { resolveRoles } from "../auth/role-graph";
+import { revokeUserSessions } from "../auth/session.repository";
+import type { Clock } from "../clock";
+import type { Db, DbOrTx } from "../db/database";
+import { roles as rolesTable } from "../db/schema";
+import { invite } from "../email/email-templates";
+import type { Notifier } from "../email/notifier";
+import { ConflictError, ForbiddenError, NotFoundError, UserInputError } from "../errors/errors";
+import type { RequestMeta } from "../request-meta";
+import { assertNotLastAdmin } from "./admin-guard";
+import { findUserPage, grantedRolesOf, type UserFilter, type UserOrder } from "./user-query";
+import {
+  findUserByEmail,
+  findUserById,
+  findUserByUsername,
+  grantRole,
+  insertUser,
+  lockUser,
+  updateUser,
+  type UserRow,
+} from "./user.repository";
+
+export interface UserWithRoles {
+  row: UserRow;
+  roles: string[];
+}
+
+export interface UserAdminService {
+  list(input: { filter: UserFilter; order: UserOrder; first: number; after?: string | null }): Promise<{
+    users: (UserWithRoles & { cursor: string })[];
+    hasNextPage: boolean;
+    totalCount: number;
+  }>;
+  get(id: string): Promise<UserWithRoles | undefined>;
+  create(actor: Principal, input: CreateUserInput, meta: RequestMeta): Promise<UserWithRoles>;
+  update(actor: Principal, id: string, input: ProfileChanges & { email?: string | null }, meta: RequestMeta): Promise<UserWithRoles>;
+  updateMe(actor: Principal, input: ProfileChanges, meta: RequestMeta): Promise<UserWithRoles>;
+  setDisabled(actor: Principal, id: string, disabled: boolean, meta: RequestMeta): Promise<UserWithRoles>;
+  delete(actor: Principal, id: string, meta: RequestMeta): Promise<true>;
+}
+
+export interface ProfileChanges {
+  displayName?: string | null;
+  username?: string | null;
+}
+
+export interface CreateUserInput extends ProfileChanges {
+  email: string;
+  password?: string | null;
+  roles?: string[] | null;
+  sendInvite?: boolean | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INVITE_TTL_MS = 7 * 86_400_000;
+
+/** What an audit row may say about a user: never a hash or a secret. */
+const snapshot = (row: UserRow) => ({
+  email: row.email,
+  username: row.username,
+  displayName: row.displayName,
+  status: row.status,
+});
+
+/**
+ * Administration of accounts: listing and search, create (optionally inviting by email),
+ * profile edits, disable/enable, soft delete. Each change is one transaction with its audit
+ * row (before and after), and the user's caches are invalidated on every process after it.
+ */
+export function createUserAdminService(deps: {
+  db: Db;
+  passwords: PasswordService;
+  roleCatalog: RoleCatalog;
+  versions: PrincipalVersions;
+  notifier: Notifier;
+  clock: Clock;
+}): UserAdminService {
+  const { db, passwords, roleCatalog, versions, notifier, clock } = deps;
+
+  async function withRoles(rows: UserRow[]): Promise<UserWithRoles[]> {
+    const granted = await grantedRolesOf(db, rows.map((row) => row.id));
+    const graph = await roleCatalog.graph((await versions.current(rows[0]?.id ?? "none")).roles);
+    return rows.map((row) => ({ row, roles: resolveRoles(["USER", ...(granted.get(row.id) ?? [])], graph).roles }));
+  }
+
+  async function one(id: string): Promise<UserWithRoles> {
+    const row = await findUserById(db, id);
+    if (!row) throw new NotFoundError("No such user");
+    return (await withRoles([row]))[0] as UserWithRoles;
+  }
+
+  function validId(id: string, field = "id"): string {
+    if (!UUID.test(id)) throw new UserInputError("Not a valid user id", field);
+    return id;
+  }
+
+  function profile(input: ProfileChanges): Partial<UserRow> {
+    const changes: Partial<UserRow> = {};
+    if (input.displayName !== undefined) {
+      const name = input.displayName?.trim() ?? "";
+      if (name.length > 100) throw new UserInputError("Display name is at most 100 characters", "displayName");
+      changes.displayName = name || null;
+    }
+    if (input.username !== undefined) changes.username = input.username ? normalizeUsername(input.username) : null;
+    return changes;
+  }
+
+  async function applyChanges(
+    actor: Principal,
+    id: string,
+    changes: Partial<UserRow>,
+    action: AuditAction,
+    meta: RequestMeta,
+    extra?: (tx: DbOrTx, before: UserRow) => Promise<void>,
+  ): Promise<UserWithRoles> {
+    await db.transaction(async (tx) => {
+      const before = await lockUser(tx, id);
+      if (!before) throw new NotFoundError("No such user");
+      if (changes.email && changes.email.toLowerCase() !== before.email.toLowerCase() && (await findUserByEmail(tx, changes.email))) {
+        throw new ConflictError("This email is already registered", "email");
+      }
+      if (changes.username && changes.username.toLowerCase() !== before.username?.toLowerCase()) {
+        const holder = await findUserByUsername(tx, changes.username);
+        if (holder && holder.id !== id) throw new ConflictError("This username is taken", "username");
+      }
+      await extra?.(tx, before);
+      const now = clock.now();
+      await updateUser(tx, id, { ...changes, updatedAt: now });
+      await recordAudit(tx, meta, {
+        actor: { type: "user", id: actor.userId },
+        action,
+        outcome: "success",
+        target: { type: "user", id },
+        details: { before: snapshot(before), after: snapshot({ ...before, ...changes }) },
+      });
+    });
+    await versions.bumpUser(id);
+    return one(id);
+  }
+
+  return {
+    async list(input) {
+      const page = await findUserPage(db, input);
+      const rows = await withRoles(page.rows);
+      return {
+        users: rows.map((entry) => ({ ...entry, cursor: page.cursorOf(entry.row) })),
+        hasNextPage: page.hasNextPage,
+        totalCount: page.totalCount,
+      };
+    },
+
+    async get(id) {
+      const row = await findUserById(db, validId(id));
+      return row ? (await withRoles([row]))[0] : undefined;
+    },
+
+    async create(actor, input, meta) {
+      const email = normalizeEmail(input.email);
+      const changes = profile(input);
+      const roleNames = [...new Set((input.roles ?? []).filter((role) => role !== "USER"))];
+      if (roleNames.length > 0 && !hasPermission(actor, "roles:write")) {
+        throw new ForbiddenError("Granting roles needs roles:write");
+      }
+      const passwordHash = input.password
+        ? await passwords.prepare({ id: "", email, username: changes.username ?? null, passwordHash: null }, input.password, "password")
+        : null;
+      const user = await db.transaction(async (tx) => {
+        const known = roleNames.length > 0 ? await tx.select({ name: rolesTable.name }).from(rolesTable) : [];
+        const unknown = roleNames.filter((role) => !known.some((row) => row.name === role));
+        if (unknown.length > 0) throw new UserInputError(`Unknown roles: ${unknown.join(", ")}`, "roles");
+        const created = await insertUser(tx, { email, username: changes.username ?? null, passwordHash, passwordChangedAt: passwordHash ? clock.now() : null });
+        if (!created) {
+          throw (await findUserByEmail(tx, email))
+            ? new ConflictError("This email is already registered", "email")
+            : new ConflictError("This username is taken", "username");
+        }
+        if (changes.displayName) await updateUser(tx, created.id, { displayName: changes.displayName });
+        for (const role of roleNames) await grantRole(tx, created.id, role, actor.userId);
+        await recordAudit(tx, meta, {
+          actor: { type: "user", id: actor.userId },
+          action: AuditAction.USER_CREATED,
+          outcome: "success",
+          target: { type: "user", id: created.id },
+          details: { after: snapshot({ ...created, ...changes }), roles: roleNames, invited: Boolean(input.sendInvite) },
+        });
+        return created;
+      });
+      if (input.sendInvite || !passwordHash) {
+        await mailOneTimeLink(deps, {
+          userId: user.id,
+          to: email,
+          purpose: "password_reset",
+          ttlMs: INVITE_TTL_MS,
+          path: "/reset-password",
+          template: invite,
+          audit: { actor: { type: "user", id: actor.userId }, action: AuditAction.PASSWORD_RESET_REQUESTED, details: { invite: true } },
+          meta,
+        });
+      }
+      return one(user.id);
+    },
+
+    async update(actor, id, input, meta) {
+      const changes: Partial<UserRow> = profile(input);
+      if (input.email) {
+        changes.email = normalizeEmail(input.email);
+        changes.emailVerifiedAt = null;
+      }
+      return applyChanges(actor, validId(id), changes, AuditAction.USER_UPDATED, meta);
+    },
+
+    async updateMe(actor, input, meta) {
+      return applyChanges(actor, actor.userId, profile(input), AuditAction.PROFILE_UPDATED, meta);
+    },
+
+    async setDisabled(actor, id, disabled, meta) {
+      validId(id);
+      if (disabled && id === actor.userId) throw new UserInputError("You cannot disable your own account", "id");
+      return applyChanges(
+        actor,
+        id,
+        { status: disabled ? "disabled" : "active" },
+        disabled ? AuditAction.USER_DISABLED : AuditAction.USER_ENABLED,
+        meta,
+        async (tx) => {
+          if (!disabled) return;
+          await assertNotLastAdmin(tx, id);
+          await revokeUserSessions(tx, id, "account_disabled", clock.now());
+        },
+      );
+    },
+
+    async delete(actor, id, meta) {
+      validId(id);
+      await db.transaction(async (tx) => {
+        const before = await lockUser(tx, id);
+        if (!before) throw new NotFoundError("No such user");
+        await assertNotLastAdmin(tx, id);
+        const now = clock.now();
+        await updateUser(tx, id, { deletedAt: now, status: "disabled", updatedAt: now });
+        const revoked = await revokeUserSessions(tx, id, "account_deleted", now);
+        await recordAudit(tx, meta, {
+          actor: { type: "user", id: actor.userId },
+          action: AuditAction.USER_DELETED,
+          outcome: "success",
+          target: { type: "user", id },
+          details: { before: snapshot(before), sessionsRevoked: revoked },
+        });
+      });
+      await versions.bumpUser(id);
+      return true;
+    },
+  };
+}
