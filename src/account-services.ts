@@ -27,6 +27,7 @@ import type { Logger } from "./logging/logger";
 import type { Services } from "./services";
 import type { SharedStore } from "./store/shared-store";
 import { createUserAdminService } from "./users/user-admin.service";
+import { createRoleService } from "./roles/role.service";
 
 export function createMailer(config: Config, logger: Logger, clock: Clock): Mailer {
   return config.POSTMARK_SERVER_TOKEN
@@ -128,6 +129,7 @@ export function buildAccountServices(deps: {
     verification,
     mfa,
     sessions: createSessionService({ db, sessionPolicy: deps.sessionPolicy, clock, versions }),
+    roles: createRoleService({ db, versions, clock }),
     users: createUserAdminService({ db, passwords, roleCatalog: deps.roleCatalog, versions, notifier, clock }),
   };
 }

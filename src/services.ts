@@ -5,6 +5,7 @@ import type { MfaService } from "./auth/mfa.service";
 import type { PasswordService } from "./auth/password.service";
 import type { SessionService } from "./auth/session.service";
 import type { TokenStatusService } from "./auth/token-status.service";
+import type { RoleService } from "./roles/role.service";
 import type { UserAdminService } from "./users/user-admin.service";
 
 /** The use-cases resolvers may call: one object, built once per app and passed in context. */
@@ -17,4 +18,5 @@ export interface Services {
   sessions: SessionService;
   users: UserAdminService;
   tokens: TokenStatusService;
+  roles: RoleService;
 }

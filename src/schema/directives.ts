@@ -5,7 +5,7 @@ import { BUILT_IN_ROLES, type BuiltInRole } from "../auth/roles";
 
 /** Built-in roles as the `@auth(requires:)` argument sees them. */
 export const RoleEnum = new GraphQLEnumType({
-  name: "Role",
+  name: "BuiltInRole",
   description: "Built-in roles. Custom roles are granted through permissions.",
   values: Object.fromEntries(BUILT_IN_ROLES.map((role) => [role, { value: role }])),
 });

@@ -9,7 +9,7 @@ import { ConflictError } from "../errors/errors";
  * other live, enabled admins under a transaction-scoped advisory lock, so two concurrent
  * removals cannot both pass.
  */
-const ADMIN_GUARD_LOCK = 726_340_120;
+const ADMIN_GUARD_LOCK = 726_340_121;
 
 export async function assertNotLastAdmin(tx: DbOrTx, userId: string): Promise<void> {
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${ADMIN_GUARD_LOCK})`);

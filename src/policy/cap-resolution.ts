@@ -1,0 +1,103 @@
+/**
+ * Which spend caps apply (DESIGN.md, Governance, rule 3), shared by `evaluate` and
+ * `effectivePolicy`.
+ *
+ * Caps are grouped by (per, window). In each group the caps of the most specific scope that
+ * has one apply (all of them, if several policies of that scope have one: they must all have
+ * room, so the tightest binds), and so does every locked cap of a broader scope; the other
+ * caps of broader scopes are overridden. A cap never replaces a cap of another (per, window):
+ * an AGENT-scope DAY cap does not lift a GLOBAL-scope HOUR cap.
+ */
+import { compareStrings } from "./rule-resolution";
+import {
+  CAP_COUNTERS,
+  CAP_WINDOWS,
+  scopeRank,
+  type CapCounter,
+  type CapWindow,
+  type Money,
+  type Policy,
+  type PolicyMode,
+  type PolicyScope,
+  type SpendCap,
+} from "./policy-types";
+
+/** A cap together with the policy version it came from. */
+export interface CapRef {
+  policyId: string;
+  policyVersion: number;
+  policyName: string;
+  scope: PolicyScope;
+  scopeId: string | null;
+  mode: PolicyMode;
+  capId: string;
+  per: CapCounter;
+  window: CapWindow;
+  limit: Money;
+  locked: boolean;
+}
+
+export interface CapResolution {
+  per: CapCounter;
+  window: CapWindow;
+  /** The most specific scope with a cap for this (per, window). */
+  decidingScope: PolicyScope;
+  /** Caps that must all have room: the deciding scope's and the locked broader ones. */
+  applied: CapRef[];
+  /** Broader, unlocked caps replaced by the deciding scope's caps. */
+  overridden: CapRef[];
+}
+
+export function capRef(policy: Policy, cap: SpendCap): CapRef {
+  return {
+    policyId: policy.id,
+    policyVersion: policy.version,
+    policyName: policy.name,
+    scope: policy.scope,
+    scopeId: policy.scopeId,
+    mode: policy.mode,
+    capId: cap.id,
+    per: cap.per,
+    window: cap.window,
+    limit: cap.limit,
+    locked: cap.locked,
+  };
+}
+
+/** Broadest scope first, then identity, then content: a total order. */
+function compareCaps(a: CapRef, b: CapRef): number {
+  return (
+    scopeRank(a.scope) - scopeRank(b.scope) ||
+    compareStrings(a.policyId, b.policyId) ||
+    a.policyVersion - b.policyVersion ||
+    compareStrings(a.capId, b.capId) ||
+    (a.limit < b.limit ? -1 : a.limit > b.limit ? 1 : 0) ||
+    Number(b.locked) - Number(a.locked)
+  );
+}
+
+/**
+ * One entry per (per, window) that has at least one cap, in the fixed order of
+ * CAP_COUNTERS x CAP_WINDOWS. Independent of the order of `policies` and of their caps.
+ */
+export function resolveCaps(policies: readonly Policy[]): CapResolution[] {
+  const all = policies.flatMap((policy) => policy.caps.map((cap) => capRef(policy, cap)));
+  const result: CapResolution[] = [];
+  for (const per of CAP_COUNTERS) {
+    for (const window of CAP_WINDOWS) {
+      const caps = all.filter((cap) => cap.per === per && cap.window === window).sort(compareCaps);
+      const narrowest = caps[caps.length - 1];
+      if (narrowest === undefined) continue;
+      const top = scopeRank(narrowest.scope);
+      const applies = (cap: CapRef) => scopeRank(cap.scope) === top || cap.locked;
+      result.push({
+        per,
+        window,
+        decidingScope: narrowest.scope,
+        applied: caps.filter(applies),
+        overridden: caps.filter((cap) => !applies(cap)),
+      });
+    }
+  }
+  return result;
+}

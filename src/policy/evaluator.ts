@@ -1,0 +1,147 @@
+/**
+ * The governance evaluator: a pure function from (policy chain, request, spend view, now) to
+ * a decision with reasons. No I/O, no clock, no randomness: the same input always gives a
+ * deep-equal decision, which is what makes a recorded decision replayable.
+ *
+ * Order of checks (DESIGN.md, Governance):
+ * 1. estimatedCost must be a bigint >= 0 (INVALID_COST), the action a valid name
+ *    (INVALID_ACTION). Cost 0 is allowed.
+ * 2. Action rules (rule-resolution.ts). No matching rule: DENIED (NO_MATCHING_RULE); DENY:
+ *    DENIED (RULE_DENY).
+ * 3. For ALLOW and REQUIRE_APPROVAL, every limit is checked and every failure reported
+ *    together: the max cost per action of the tie group and of each matching locked rule
+ *    (COST_OVER_RULE_MAX), and every applicable cap (cap-resolution.ts) must have room,
+ *    spentBefore + cost <= limit (CAP_EXCEEDED). Any failure: DENIED.
+ * 4. Otherwise ALLOWED (the cost is to be reserved on every cap's counter) or
+ *    PENDING_APPROVAL. A held action reserves nothing (its caps report spentAfter =
+ *    spentBefore): the caller re-evaluates when it is approved, against the spend of then.
+ *
+ * SHADOW policies are evaluated in a second pass: the real decision considers the ENFORCE
+ * policies only; `wouldBe` is the same evaluation over ENFORCE + SHADOW policies (shadow
+ * caps read the same counters), reported when the chain has an enabled shadow policy. The
+ * real decision is exactly what it would be without the shadow policies.
+ *
+ * Invariants (tested as properties): the outcome never depends on the order of the chain;
+ * disabled or inapplicable policies weigh exactly as much as absent ones; more spend,
+ * stricter effects or an extra locked DENY never make an outcome more permissive; an ALLOWED
+ * decision fits every cap it lists.
+ */
+import { resolveCaps } from "./cap-resolution";
+import type { CapCheck, Decision, DecisionCore, Reason } from "./decision-types";
+import { validateActionName } from "./pattern";
+import { appliesTo, comparePolicies, policyRef } from "./policy-chain";
+import {
+  capKey,
+  serializeCapKey,
+  spentOf,
+  windowBounds,
+  type ActionRequest,
+  type Money,
+  type Policy,
+  type SpendView,
+} from "./policy-types";
+import {
+  capExceededReason,
+  costOverMaxReason,
+  invalidActionReason,
+  invalidCostReason,
+  noMatchingRuleReason,
+  ruleReason,
+} from "./reasons";
+import { resolveRules } from "./rule-resolution";
+
+export { effectivePolicy } from "./effective-policy";
+
+/**
+ * Decides `request` against `chain` (the agent's policies; input order is irrelevant) and
+ * `spend` at instant `now`. Disabled and inapplicable policies are ignored; SHADOW policies
+ * only shape `wouldBe`. Throws a RangeError only for an invalid `now` (a caller's bug).
+ */
+export function evaluate(chain: readonly Policy[], request: ActionRequest, spend: SpendView, now: Date): Decision {
+  if (!Number.isFinite(now.getTime())) throw new RangeError("evaluate: `now` is not a valid date");
+  const considered = chain.filter((policy) => policy.enabled && appliesTo(policy, request)).sort(comparePolicies);
+  const enforced = considered.filter((policy) => policy.mode === "ENFORCE");
+  const hasShadow = considered.some((policy) => policy.mode !== "ENFORCE");
+  return {
+    ...decide(enforced, request, spend, now),
+    wouldBe: hasShadow ? decide(considered, request, spend, now) : null,
+  };
+}
+
+/**
+ * Re-decides a recorded action: the recorded chain (with its policy versions), request,
+ * spend view and instant. Exactly `evaluate`, which is deterministic, so a correct record
+ * replays to a deep-equal decision.
+ */
+export function replay(recordedChain: readonly Policy[], request: ActionRequest, recordedSpend: SpendView, now: Date): Decision {
+  return evaluate(recordedChain, request, recordedSpend, now);
+}
+
+/**
+ * The distinct counters an allowed (or, at approval time, approved) decision reserves the
+ * cost on: several caps with the same (per, window) share one counter, charged once.
+ */
+export function counterKeys(decision: DecisionCore): string[] {
+  return [...new Set(decision.caps.map((cap) => cap.key))];
+}
+
+/** One pass of the evaluation over `policies`, already filtered and sorted. */
+function decide(policies: readonly Policy[], request: ActionRequest, spend: SpendView, now: Date): DecisionCore {
+  const refs = policies.map(policyRef);
+  const cost: unknown = request.estimatedCost;
+  if (typeof cost !== "bigint" || cost < 0n) {
+    return { outcome: "DENIED", reasons: [invalidCostReason(cost)], decidingRule: null, caps: [], policies: refs };
+  }
+  const caps = checkCaps(policies, request, spend, now, cost);
+  const denied = (reasons: Reason[], decidingRule: DecisionCore["decidingRule"]): DecisionCore => ({
+    outcome: "DENIED",
+    reasons,
+    decidingRule,
+    caps,
+    policies: refs,
+  });
+
+  const actionProblem = validateActionName(request.action);
+  if (actionProblem !== null) return denied([invalidActionReason(actionProblem)], null);
+
+  const rules = resolveRules(policies, request.action);
+  const rule = rules.decidingRule;
+  if (rule === null) return denied([noMatchingRuleReason(request.action, policies.length)], null);
+  const overridden = rules.lockedOverride ? (rules.group[0] ?? null) : null;
+  const ruleSaid = ruleReason(request.action, rule, overridden);
+  if (rule.effect === "DENY") return denied([ruleSaid], rule);
+
+  const failures = [
+    ...rules.limitRules
+      .filter((limited) => limited.maxCostPerAction !== null && cost > limited.maxCostPerAction)
+      .map((limited) => costOverMaxReason(limited, cost)),
+    ...caps.filter((cap) => !cap.fits).map((cap) => capExceededReason(cap, cost)),
+  ];
+  if (failures.length > 0) return denied(failures, rule);
+
+  if (rule.effect === "REQUIRE_APPROVAL") {
+    return { outcome: "PENDING_APPROVAL", reasons: [ruleSaid], decidingRule: rule, caps, policies: refs };
+  }
+  const reserved = caps.map((cap) => ({ ...cap, spentAfter: cap.spentBefore + cost }));
+  return { outcome: "ALLOWED", reasons: [ruleSaid], decidingRule: rule, caps: reserved, policies: refs };
+}
+
+/** Every applicable cap with its counter and spend; spentAfter = spentBefore until ALLOWED. */
+function checkCaps(policies: readonly Policy[], request: ActionRequest, spend: SpendView, now: Date, cost: Money): CapCheck[] {
+  return resolveCaps(policies).flatMap((group) => {
+    const key = capKey(group, request, now);
+    const serialized = serializeCapKey(key);
+    const end = windowBounds(group.window, now).end;
+    const spentBefore = spentOf(spend, serialized);
+    return group.applied.map((cap) => ({
+      ...cap,
+      key: serialized,
+      subject: key.subject,
+      windowStart: key.windowStart,
+      windowEnd: end === null ? null : end.toISOString(),
+      spentBefore,
+      spentAfter: spentBefore,
+      fits: spentBefore + cost <= cap.limit,
+    }));
+  });
+}
