@@ -8,6 +8,9 @@ import { createPrincipalVersions } from "./auth/principal-versions";
 import { createRoleCatalog } from "./auth/role-catalog";
 import { createSessionPolicy } from "./auth/session-policy";
 import { createTokenStatusService } from "./auth/token-status.service";
+import { createAgentPrincipalResolver } from "./agents/agent-principal-resolver";
+import { createAgentService } from "./agents/agent.service";
+import { createAuditService } from "./audit/audit.service";
 import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
 import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstrap-admin";
 import { systemClock, type Clock } from "./clock";
@@ -91,6 +94,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const services: Services = {
       ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger }),
       tokens: createTokenStatusService({ principals, accessTokens }),
+      audit: createAuditService({ db }),
+      agents: createAgentService({ db, versions, clock }),
     };
     const bootstrap = await ensureBootstrapAdmin({
       db,
@@ -117,6 +122,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         probes,
         services,
         principals,
+        agentPrincipals: createAgentPrincipalResolver({ db, versions, clock, logger }),
+        db,
         rateLimiter: createRateLimiter(store, config.RATE_LIMIT_SCALE),
       },
       apollo,

@@ -5,6 +5,8 @@ import type { MfaService } from "./auth/mfa.service";
 import type { PasswordService } from "./auth/password.service";
 import type { SessionService } from "./auth/session.service";
 import type { TokenStatusService } from "./auth/token-status.service";
+import type { AgentService } from "./agents/agent.service";
+import type { AuditService } from "./audit/audit.service";
 import type { RoleService } from "./roles/role.service";
 import type { UserAdminService } from "./users/user-admin.service";
 
@@ -19,4 +21,6 @@ export interface Services {
   users: UserAdminService;
   tokens: TokenStatusService;
   roles: RoleService;
+  audit: AuditService;
+  agents: AgentService;
 }

@@ -42,6 +42,13 @@ export const AuditAction = {
   ROLE_GRANTED: "admin.role.granted",
   ROLE_REVOKED: "admin.role.revoked",
   AUDIT_EXPORTED: "audit.exported",
+  AGENT_CREATED: "agent.created",
+  AGENT_UPDATED: "agent.updated",
+  AGENT_SUSPENDED: "agent.suspended",
+  AGENT_RESUMED: "agent.resumed",
+  AGENT_DELETED: "agent.deleted",
+  AGENT_KEY_CREATED: "agent.key_created",
+  AGENT_KEY_REVOKED: "agent.key_revoked",
 } as const;
 
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

@@ -1,7 +1,11 @@
-import type { DbOrTx } from "../db/database";
+import crypto from "node:crypto";
+import { desc, is, sql } from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
+import type { DbOrTx, Tx } from "../db/database";
 import { auditEvents } from "../db/schema";
 import type { RequestMeta } from "../request-meta";
 import type { AuditAction } from "./audit-actions";
+import { asStoredJson, hashAuditContent, type AuditContent } from "./audit-chain";
 
 export type AuditActor =
   | { type: "user"; id: string }
@@ -15,13 +19,24 @@ export interface AuditEntry {
   outcome: "success" | "failure" | "denied";
   target?: { type: string; id: string };
   details?: Record<string, unknown>;
+  /** When it happened; defaults to now. Callers holding a Clock pass its time. */
+  at?: Date;
 }
+
+/**
+ * Arbitrary, fixed key of the transaction-scoped advisory lock that orders audit appends
+ * (next to the migration lock, 726_340_118, and the bootstrap lock, 726_340_119).
+ */
+export const AUDIT_CHAIN_LOCK_KEY = 726_340_120;
 
 const MAX_TEXT = 512;
 // PostgreSQL text and jsonb cannot hold NUL; other control characters only hide things from reviewers.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
-const clean = (value: string) => value.replace(CONTROL, "\uFFFD").slice(0, MAX_TEXT);
+// A lone surrogate (say, from clipping a pair in half) would be stored as U+FFFD, and the row
+// would then no longer match its hash: replace it before hashing.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const clean = (value: string) => value.replace(CONTROL, "\uFFFD").slice(0, MAX_TEXT).replace(LONE_SURROGATE, "\uFFFD");
 const clip = (value: string | null) => (value === null ? null : clean(value));
 
 /** Details as stored: strings cleaned and clipped, structure kept. */
@@ -38,9 +53,28 @@ function cleanDetails(value: unknown): unknown {
  * Writes one audit row with the caller's transaction, so the row commits with the change it
  * describes or not at all. Failures propagate: a change that cannot be audited does not happen.
  * Callers pass details free of secrets; nothing here can tell a secret from a value.
+ *
+ * Chaining: under `pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_KEY)` the recorder reads the hash
+ * of the row with the highest seq and inserts the new row with `prev_hash` = that hash. The
+ * lock is held until the caller's transaction ends, so appends happen one at a time and
+ * each one reads the row committed just before it: seq order = commit order = chain order,
+ * and the chain cannot fork (the unique index on prev_hash would refuse a fork anyway). A
+ * rolled-back transaction takes its row with it and leaves only a gap in seq, which the
+ * chain does not depend on.
+ *
+ * Cost and rules for callers:
+ * - audited transactions serialize from their audit insert until they commit, so write the
+ *   audit row last, after every other write of the transaction (every caller does);
+ * - take row locks before the audit (a transaction holding the audit lock that then waits on
+ *   a row lock can deadlock with one holding that row and waiting on the audit);
+ * - use READ COMMITTED (the default): the head is read by a statement that starts after the
+ *   lock is granted, so it sees the previous append; an older snapshot would not.
+ * Given `db` instead of a transaction, the recorder opens one of its own.
  */
 export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEntry): Promise<void> {
-  await tx.insert(auditEvents).values({
+  const content: RecordedContent = {
+    id: crypto.randomUUID(),
+    occurredAt: new Date((entry.at ?? new Date()).getTime()),
     actorType: entry.actor.type,
     actorId: "id" in entry.actor ? (entry.actor.id ?? null) : null,
     action: entry.action,
@@ -50,6 +84,29 @@ export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEnt
     ip: clip(meta.ip),
     userAgent: clip(meta.userAgent),
     requestId: clip(meta.requestId),
-    details: cleanDetails(entry.details ?? {}) as Record<string, unknown>,
+    details: asStoredJson(cleanDetails(entry.details ?? {})) as Record<string, unknown>,
+  };
+  if (is(tx, PgTransaction)) {
+    await appendChained(tx as Tx, content);
+  } else {
+    await tx.transaction((own) => appendChained(own, content));
+  }
+}
+
+/** The hashed content, typed as the table takes it. */
+interface RecordedContent extends AuditContent {
+  actorType: AuditActor["type"];
+  outcome: AuditEntry["outcome"];
+  details: Record<string, unknown>;
+}
+
+async function appendChained(tx: Tx, content: RecordedContent): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`);
+  const [head] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
+  const prevHash = head?.hash ?? null;
+  await tx.insert(auditEvents).values({
+    ...content,
+    prevHash,
+    hash: hashAuditContent(prevHash, content),
   });
 }

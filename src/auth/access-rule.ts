@@ -6,6 +6,7 @@ export interface AccessRule {
   permission?: string;
   allowSelf?: boolean;
   allowRestricted?: boolean;
+  agent?: boolean;
 }
 
 /** The record a field belongs to, when the rule may let its own user through. */

@@ -11,12 +11,16 @@ import type { SharedStore } from "../store/shared-store";
  */
 const USER_KEY = (userId: string) => `uv:${userId}`;
 const ROLES_KEY = "rv";
+const AGENT_KEY = (agentId: string) => `av:${agentId}`;
 const STAMP_TTL_MS = 7 * 86_400_000;
 
 export interface PrincipalVersions {
   current(userId: string): Promise<{ user: string; roles: string }>;
   bumpUser(userId: string): Promise<void>;
   bumpRoles(): Promise<void>;
+  /** An agent's stamp: its keys, status and ownership. */
+  currentAgent(agentId: string): Promise<string>;
+  bumpAgent(agentId: string): Promise<void>;
 }
 
 const freshStamp = () => crypto.randomBytes(9).toString("base64url");
@@ -35,6 +39,13 @@ export function createPrincipalVersions(store: SharedStore): PrincipalVersions {
     },
     async bumpRoles() {
       await store.set(ROLES_KEY, freshStamp(), STAMP_TTL_MS);
+    },
+    async currentAgent(agentId) {
+      const [stamp] = await store.mget([AGENT_KEY(agentId)]);
+      return stamp ?? (await store.setIfAbsent(AGENT_KEY(agentId), freshStamp(), STAMP_TTL_MS));
+    },
+    async bumpAgent(agentId) {
+      await store.set(AGENT_KEY(agentId), freshStamp(), STAMP_TTL_MS);
     },
   };
 }

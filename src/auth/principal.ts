@@ -1,3 +1,4 @@
+import type { AgentRow } from "../agents/agent.repository";
 import type { UserRow } from "../users/user.repository";
 
 /** An authenticated person, as every access check after the token sees them. */
@@ -13,6 +14,16 @@ export interface UserPrincipal {
   readonly user: UserRow;
 }
 
+/** An AI agent authenticated with one of its API keys. */
+export interface AgentPrincipal {
+  readonly kind: "agent";
+  readonly agentId: string;
+  readonly ownerId: string;
+  readonly keyId: string;
+  readonly agent: AgentRow;
+}
+
+/** A person. Agents are principals of their own kind (AgentPrincipal), never a Principal. */
 export type Principal = UserPrincipal;
 
 export function hasPermission(principal: Principal, permission: string): boolean {

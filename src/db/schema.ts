@@ -3,3 +3,4 @@ export * from "./tables/users";
 export * from "./tables/sessions";
 export * from "./tables/audit";
 export * from "./tables/account-security";
+export * from "./tables/agents";

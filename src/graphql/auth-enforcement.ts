@@ -54,6 +54,10 @@ export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
       return {
         ...field,
         async resolve(source, args, ctx: GraphQLContext, info) {
+          if (rule.agent) {
+            await ctx.auth.agent();
+            return resolve(source, args, ctx, info);
+          }
           const principal = await ctx.auth.require();
           if (principal.restriction && roots.has(typeName) && !rule.allowRestricted) {
             throw new ForbiddenError(RESTRICTED[principal.restriction], { restriction: principal.restriction.toUpperCase() });

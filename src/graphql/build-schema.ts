@@ -5,13 +5,15 @@ import { AccountResolver } from "../resolvers/account.resolver";
 import { AuthResolver } from "../resolvers/auth.resolver";
 import { MfaResolver } from "../resolvers/mfa.resolver";
 import { SessionResolver } from "../resolvers/session.resolver";
+import { AgentResolver } from "../resolvers/agent.resolver";
+import { AuditResolver } from "../resolvers/audit.resolver";
 import { RoleResolver } from "../resolvers/role.resolver";
 import { UserAdminResolver } from "../resolvers/user-admin.resolver";
 import { UserResolver } from "../resolvers/user.resolver";
 import { DIRECTIVES } from "../schema/directives";
 import { enforceAuthDirectives } from "./auth-enforcement";
 
-export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver] as const;
+export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver] as const;
 
 /**
  * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks

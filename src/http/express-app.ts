@@ -6,7 +6,10 @@ import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Config } from "../config/config";
 import type { GraphQLContext } from "../graphql/context";
 import { bearerToken, RequestAuth } from "../graphql/request-auth";
+import type { AgentPrincipalResolver } from "../agents/agent-principal-resolver";
 import type { PrincipalResolver } from "../auth/principal-resolver";
+import type { Db } from "../db/database";
+import { auditExportRouter } from "./audit-export.routes";
 import type { SigningKeys } from "../auth/signing-keys";
 import type { Logger } from "../logging/logger";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
@@ -18,6 +21,8 @@ import { createRefreshCookieJar } from "./refresh-cookie";
 import { requestMetaMiddleware } from "./request-meta.middleware";
 
 export interface HttpDeps {
+  db: Db;
+  agentPrincipals: AgentPrincipalResolver;
   rateLimiter: RateLimiter;
   config: Config;
   logger: Logger;
@@ -54,6 +59,7 @@ export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLCon
     res.send(await metrics.registry.metrics());
   });
   app.use(ideAssetsRouter());
+  app.use(auditExportRouter({ principals: deps.principals, db: deps.db, logger }));
 
   const allowedOrigins = new Set([new URL(config.PUBLIC_URL).origin, ...config.CORS_ORIGINS]);
   app.use(
@@ -70,7 +76,7 @@ export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLCon
         meta: req.meta,
         logger,
         services: deps.services,
-        auth: new RequestAuth(bearerToken(req.get("authorization")), deps.principals),
+        auth: new RequestAuth(bearerToken(req.get("authorization")), deps.principals, deps.agentPrincipals),
         refreshCookie: createRefreshCookieJar(req, res, { secure: config.REFRESH_COOKIE_SECURE }),
         rateLimiter: deps.rateLimiter,
       }),

@@ -13,13 +13,14 @@ export const RoleEnum = new GraphQLEnumType({
 export const authDirective = new GraphQLDirective({
   name: "auth",
   description:
-    "Access rule, enforced by the server: the caller must be signed in and hold the role (or one that inherits it) and/or the permission. With allowSelf, the record's own user also passes. Restricted sessions (see SessionRestriction) reach only root fields with allowRestricted.",
+    "Access rule, enforced by the server: the caller must be signed in and hold the role (or one that inherits it) and/or the permission. With allowSelf, the record's own user also passes. Restricted sessions (see SessionRestriction) reach only root fields with allowRestricted. With agent, only an AI agent's API key is accepted (and people are refused); without it, agent keys are refused.",
   locations: [DirectiveLocation.FIELD_DEFINITION],
   args: {
     requires: { type: RoleEnum },
     permission: { type: GraphQLString },
     allowSelf: { type: GraphQLBoolean, defaultValue: false },
     allowRestricted: { type: GraphQLBoolean, defaultValue: false },
+    agent: { type: GraphQLBoolean, defaultValue: false },
   },
 });
 
@@ -36,6 +37,7 @@ export interface AuthRule {
   permission?: Permission;
   allowSelf?: boolean;
   allowRestricted?: boolean;
+  agent?: boolean;
 }
 
 /** `@auth(...)` on a field, written from typed options so a typo cannot reach the SDL. */
@@ -45,6 +47,7 @@ export function Auth(rule: AuthRule = { requires: "USER" }): MethodDecorator & P
   if (rule.permission) args.push(`permission: ${JSON.stringify(rule.permission)}`);
   if (rule.allowSelf) args.push("allowSelf: true");
   if (rule.allowRestricted) args.push("allowRestricted: true");
+  if (rule.agent) args.push("agent: true");
   return Directive(args.length > 0 ? `@auth(${args.join(", ")})` : "@auth") as MethodDecorator & PropertyDecorator;
 }
 

@@ -1,11 +1,15 @@
-import { bigint, index, jsonb, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 export const auditActorType = pgEnum("audit_actor_type", ["user", "agent", "system", "anonymous"]);
 export const auditOutcome = pgEnum("audit_outcome", ["success", "failure", "denied"]);
 
 /**
  * The append-only audit trail. A trigger (migration 0001) refuses UPDATE, DELETE and
- * TRUNCATE, so not even a bug in the application can rewrite history.
+ * TRUNCATE, so not even a bug in the application can rewrite history. Each row is also
+ * chained to the one before it (`prev_hash`, `hash`; see src/audit/audit-chain.ts), so a
+ * change made around the trigger (by a superuser, on the files) is detectable. `id` and
+ * `occurred_at` are set by the recorder, not by these defaults, because they are hashed
+ * before the insert. Rows written before the chain existed have `hash` null.
  */
 export const auditEvents = pgTable(
   "audit_events",
@@ -23,11 +27,18 @@ export const auditEvents = pgTable(
     userAgent: text("user_agent"),
     requestId: text("request_id"),
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    /** `hash` of the row before this one in seq order; null for the first chained row. */
+    prevHash: text("prev_hash"),
+    /** SHA-256 hex of prev_hash and this row's canonical content. */
+    hash: text("hash"),
   },
   (table) => [
     index("audit_events_action_idx").on(table.action, table.seq),
     index("audit_events_actor_idx").on(table.actorId, table.seq),
     index("audit_events_target_idx").on(table.targetId, table.seq),
     index("audit_events_occurred_idx").on(table.occurredAt),
+    // Two rows naming the same predecessor would be a fork: the database refuses the second
+    // (NULLs stay distinct: the first chained row and rows from before the chain).
+    uniqueIndex("audit_events_prev_hash_key").on(table.prevHash),
   ],
 );

@@ -1,0 +1,115 @@
+import { and, asc, count, desc, eq, gt, gte, like, lt, lte, max, type SQL } from "drizzle-orm";
+import type { DbOrTx } from "../db/database";
+import { auditEvents } from "../db/schema";
+import { checkChainedRow, type ChainBreakReason } from "./audit-chain";
+import { actionPrefix, type AuditFilter } from "./audit-filter";
+
+/** The audit repository: reads only (writes go through the recorder). */
+
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+
+export interface ChainVerification {
+  /** True when every row in the range is chained and links to the one before it. */
+  ok: boolean;
+  /** Rows examined, the first broken one included. */
+  checked: number;
+  firstBroken: { seq: bigint; id: string; reason: ChainBreakReason } | null;
+  /** The last row that checked out, to anchor a later verification (or an outside copy). */
+  lastGood: { seq: bigint; hash: string } | null;
+}
+
+const escapeLike = (value: string) => value.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+function conditions(filter: AuditFilter): SQL[] {
+  const where: SQL[] = [];
+  if (filter.actorId !== undefined) where.push(eq(auditEvents.actorId, filter.actorId));
+  if (filter.actorType !== undefined) where.push(eq(auditEvents.actorType, filter.actorType));
+  if (filter.action !== undefined) {
+    const prefix = actionPrefix(filter.action);
+    where.push(prefix === undefined ? eq(auditEvents.action, filter.action) : like(auditEvents.action, `${escapeLike(prefix)}%`));
+  }
+  if (filter.targetType !== undefined) where.push(eq(auditEvents.targetType, filter.targetType));
+  if (filter.targetId !== undefined) where.push(eq(auditEvents.targetId, filter.targetId));
+  if (filter.outcome !== undefined) where.push(eq(auditEvents.outcome, filter.outcome));
+  if (filter.from !== undefined) where.push(gte(auditEvents.occurredAt, filter.from));
+  if (filter.to !== undefined) where.push(lt(auditEvents.occurredAt, filter.to));
+  return where;
+}
+
+/** Newest first: up to `first` rows with seq below `beforeSeq`, and whether more follow. */
+export async function findAuditPageNewestFirst(
+  db: DbOrTx,
+  filter: AuditFilter,
+  page: { first: number; beforeSeq?: bigint },
+): Promise<{ rows: AuditEventRow[]; hasNextPage: boolean }> {
+  const where = conditions(filter);
+  if (page.beforeSeq !== undefined) where.push(lt(auditEvents.seq, page.beforeSeq));
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(and(...where))
+    .orderBy(desc(auditEvents.seq))
+    .limit(page.first + 1);
+  return { rows: rows.slice(0, page.first), hasNextPage: rows.length > page.first };
+}
+
+/** Oldest first: up to `limit` rows with afterSeq < seq <= upToSeq (keyset paging for exports). */
+export async function findAuditPageOldestFirst(
+  db: DbOrTx,
+  filter: AuditFilter,
+  page: { limit: number; afterSeq: bigint; upToSeq: bigint },
+): Promise<AuditEventRow[]> {
+  return db
+    .select()
+    .from(auditEvents)
+    .where(and(...conditions(filter), gt(auditEvents.seq, page.afterSeq), lte(auditEvents.seq, page.upToSeq)))
+    .orderBy(asc(auditEvents.seq))
+    .limit(page.limit);
+}
+
+export async function countAuditEvents(db: DbOrTx, filter: AuditFilter): Promise<number> {
+  const [row] = await db.select({ total: count() }).from(auditEvents).where(and(...conditions(filter)));
+  return row?.total ?? 0;
+}
+
+/** The highest seq written so far (0 when the trail is empty). */
+export async function headSeq(db: DbOrTx): Promise<bigint> {
+  const [row] = await db.select({ seq: max(auditEvents.seq) }).from(auditEvents);
+  return row?.seq === null || row?.seq === undefined ? 0n : BigInt(row.seq);
+}
+
+/**
+ * Walks the chain in seq order over [fromSeq, toSeq] (default: the whole trail as it stands
+ * when the walk starts), `batchSize` rows at a time, and stops at the first broken link.
+ * From the start of the trail the first row must have no predecessor; from `fromSeq` the
+ * first row's own prev_hash is taken as the expected one (the range cannot vouch for what
+ * came before it).
+ */
+export async function verifyAuditChain(
+  db: DbOrTx,
+  range: { fromSeq?: bigint; toSeq?: bigint },
+  batchSize = 500,
+): Promise<ChainVerification> {
+  const upTo = range.toSeq ?? (await headSeq(db));
+  let afterSeq = range.fromSeq === undefined ? 0n : range.fromSeq - 1n;
+  let expectedPrev: string | null | undefined = range.fromSeq === undefined ? null : undefined;
+  let checked = 0;
+  let lastGood: ChainVerification["lastGood"] = null;
+  for (;;) {
+    const rows = await db
+      .select()
+      .from(auditEvents)
+      .where(and(gt(auditEvents.seq, afterSeq), lte(auditEvents.seq, upTo)))
+      .orderBy(asc(auditEvents.seq))
+      .limit(batchSize);
+    for (const row of rows) {
+      checked += 1;
+      const reason = checkChainedRow(expectedPrev === undefined ? row.prevHash : expectedPrev, row);
+      if (reason) return { ok: false, checked, firstBroken: { seq: row.seq, id: row.id, reason }, lastGood };
+      expectedPrev = row.hash;
+      lastGood = { seq: row.seq, hash: row.hash as string };
+      afterSeq = row.seq;
+    }
+    if (rows.length < batchSize) return { ok: true, checked, firstBroken: null, lastGood };
+  }
+}
