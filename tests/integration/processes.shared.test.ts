@@ -79,6 +79,20 @@ describe("several processes, one server", () => {
     expect(errorCode(await a.client.request(MeDocument, {}, { token: rotated.refresh.accessToken }))).toBe("UNAUTHENTICATED");
   });
 
+  it("refuses a revoked agent key on the very next request on the other process", async () => {
+    const owner = await registerUser(a.client);
+    const agent = await a.client.ok<{ createAgent: { id: string } }, unknown>(`mutation { createAgent(input: { name: "bot" }) { id } }`, {}, { token: owner.accessToken });
+    const created = await a.client.ok<{ createAgentApiKey: { key: string; apiKey: { id: string } } }, unknown>(
+      `mutation ($id: ID!) { createAgentApiKey(agentId: $id) { key apiKey { id } } }`,
+      { id: agent.createAgent.id },
+      { token: owner.accessToken },
+    );
+    const key = created.createAgentApiKey.key;
+    for (let i = 0; i < 3; i += 1) await b.client.ok(`{ currentAgent { id } }`, {}, { token: key });
+    await a.client.ok(`mutation ($id: ID!) { revokeAgentApiKey(id: $id) }`, { id: created.createAgentApiKey.apiKey.id }, { token: owner.accessToken });
+    expect(errorCode(await b.client.request(`{ currentAgent { id } }`, {}, { token: key }))).toBe("UNAUTHENTICATED");
+  });
+
   it("holds rate limits exactly when both processes are hit at once", async () => {
     const email = "limit-target@example.com";
     const query = `mutation ($email: String!) { requestPasswordReset(email: $email) }`;
