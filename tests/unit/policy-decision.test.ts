@@ -1,61 +1,7 @@
 /** Details of a decision beyond its outcome: reservations, messages, ordering, replay. */
 import { describe, expect, it } from "vitest";
 import { counterKeys, evaluate, replay } from "../../src/policy/evaluator";
-import {
-  capKey,
-  serializeCapKey,
-  type ActionRequest,
-  type ActionRule,
-  type CapCounter,
-  type CapWindow,
-  type Money,
-  type Policy,
-  type PolicyMode,
-  type PolicyScope,
-  type RuleEffect,
-  type SpendCap,
-  type SpendView,
-} from "../../src/policy/policy-types";
-
-/** Whole currency units as micro-units. */
-const u = (units: number): Money => BigInt(units) * 1_000_000n;
-const NOW = new Date("2024-03-13T10:30:00.000Z"); // a Wednesday
-
-function rule(id: string, pattern: string, effect: RuleEffect, extra: Partial<ActionRule> = {}): ActionRule {
-  return { id, pattern, effect, locked: false, ...extra };
-}
-function cap(id: string, per: CapCounter, window: CapWindow, limit: Money, locked = false): SpendCap {
-  return { id, per, window, limit, locked };
-}
-const DEFAULT_SCOPE_ID: Record<PolicyScope, string | null> = { GLOBAL: null, ROLE: "MANAGER", USER: "u1", AGENT: "a1" };
-interface PolicyParts {
-  rules?: ActionRule[];
-  caps?: SpendCap[];
-  scopeId?: string | null;
-  enabled?: boolean;
-  mode?: PolicyMode;
-}
-function policy(id: string, scope: PolicyScope, parts: PolicyParts = {}): Policy {
-  return {
-    id,
-    version: 1,
-    name: `${id} policy`,
-    scope,
-    scopeId: parts.scopeId === undefined ? DEFAULT_SCOPE_ID[scope] : parts.scopeId,
-    enabled: parts.enabled ?? true,
-    mode: parts.mode ?? "ENFORCE",
-    rules: parts.rules ?? [],
-    caps: parts.caps ?? [],
-  };
-}
-function request(action: string, estimatedCost: Money, extra: Partial<ActionRequest> = {}): ActionRequest {
-  return { agentId: "a1", ownerId: "u1", ownerRoles: ["USER", "MANAGER"], action, estimatedCost, ...extra };
-}
-function spendView(now: Date, entries: [CapCounter, CapWindow, Money][]): SpendView {
-  const req = request("x", 0n);
-  return new Map(entries.map(([per, window, amount]) => [serializeCapKey(capKey({ per, window }, req, now)), amount]));
-}
-const allowAll = (caps: SpendCap[] = []) => policy("g", "GLOBAL", { rules: [rule("all", "*", "ALLOW")], caps });
+import { allowAll, cap, NOW, policy, request, rule, spendView, u } from "../support/policy-builders";
 
 describe("evaluate: details", () => {
   const capped = [allowAll([cap("day", "AGENT", "DAY", u(10))]), policy("a", "AGENT", { caps: [cap("day", "AGENT", "DAY", u(10), true)] })];
