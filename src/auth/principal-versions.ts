@@ -18,6 +18,8 @@ export interface PrincipalVersions {
   current(userId: string): Promise<{ user: string; roles: string }>;
   bumpUser(userId: string): Promise<void>;
   bumpRoles(): Promise<void>;
+  /** The role definitions' stamp alone (for code that needs the role graph, not a user). */
+  rolesStamp(): Promise<string>;
   /** An agent's stamp: its keys, status and ownership. */
   currentAgent(agentId: string): Promise<string>;
   bumpAgent(agentId: string): Promise<void>;
@@ -39,6 +41,10 @@ export function createPrincipalVersions(store: SharedStore): PrincipalVersions {
     },
     async bumpRoles() {
       await store.set(ROLES_KEY, freshStamp(), STAMP_TTL_MS);
+    },
+    async rolesStamp() {
+      const [stamp] = await store.mget([ROLES_KEY]);
+      return stamp ?? (await store.setIfAbsent(ROLES_KEY, freshStamp(), STAMP_TTL_MS));
     },
     async currentAgent(agentId) {
       const [stamp] = await store.mget([AGENT_KEY(agentId)]);

@@ -87,7 +87,7 @@ export function createUserAdminService(deps: {
 
   async function withRoles(rows: UserRow[]): Promise<UserWithRoles[]> {
     const granted = await grantedRolesOf(db, rows.map((row) => row.id));
-    const graph = await roleCatalog.graph((await versions.current(rows[0]?.id ?? "none")).roles);
+    const graph = await roleCatalog.graph(await versions.rolesStamp());
     return rows.map((row) => ({ row, roles: resolveRoles(["USER", ...(granted.get(row.id) ?? [])], graph).roles }));
   }
 
