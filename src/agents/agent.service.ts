@@ -19,6 +19,7 @@ import {
   type AgentApiKeyRow,
   type AgentRow,
 } from "./agent.repository";
+import { assertUuid } from "../validation/ids";
 
 export interface AgentService {
   list(principal: Principal, ownerId?: string | null): Promise<AgentRow[]>;
@@ -33,7 +34,6 @@ export interface AgentService {
   revokeKey(principal: Principal, keyId: string, meta: RequestMeta): Promise<boolean>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function agentName(raw: string): string {
   const name = raw.trim();
@@ -51,7 +51,7 @@ export function createAgentService(deps: { db: Db; versions: PrincipalVersions; 
   const { db, versions, clock } = deps;
 
   async function visible(principal: Principal, id: string, write: boolean): Promise<AgentRow> {
-    if (!UUID.test(id)) throw new UserInputError("Not a valid agent id", "id");
+    assertUuid(id, "id", "Not a valid agent id");
     const agent = await findAgent(db, id);
     const mayRead = agent && (agent.ownerId === principal.userId || hasPermission(principal, "agents:read") || hasPermission(principal, "agents:write"));
     if (!agent || !mayRead) throw new NotFoundError("No such agent");

@@ -8,6 +8,7 @@ import { hasPermission, type Principal } from "./principal";
 import type { PrincipalVersions } from "./principal-versions";
 import type { SessionPolicy } from "./session-policy";
 import { findSessionById, listSessionsOfUser, revokeSession, revokeUserSessions, type SessionRow } from "./session.repository";
+import { assertUuid } from "../validation/ids";
 
 export type SessionRecord = SessionRow & { active: boolean };
 
@@ -20,7 +21,6 @@ export interface SessionService {
   revokeAll(principal: Principal, userId: string | null | undefined, meta: RequestMeta): Promise<number>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createSessionService(deps: {
   db: Db;
@@ -39,7 +39,7 @@ export function createSessionService(deps: {
   return {
     async list(principal, userId) {
       const target = userId ?? principal.userId;
-      if (!UUID.test(target)) throw new UserInputError("userId is not a valid id", "userId");
+      assertUuid(target, "userId", "userId is not a valid id");
       if (target !== principal.userId && !hasPermission(principal, "users:read")) {
         throw new ForbiddenError("Reading another user's sessions needs users:read");
       }
@@ -49,7 +49,7 @@ export function createSessionService(deps: {
     },
 
     async revoke(principal, sessionId, meta) {
-      if (!UUID.test(sessionId)) throw new UserInputError("Not a valid session id", "id");
+      assertUuid(sessionId, "id", "Not a valid session id");
       const session = await findSessionById(db, sessionId);
       if (!session) throw new NotFoundError("No such session");
       assertMayManage(principal, session.userId);
@@ -72,7 +72,7 @@ export function createSessionService(deps: {
 
     async revokeAll(principal, userId, meta) {
       const target = userId ?? principal.userId;
-      if (!UUID.test(target)) throw new UserInputError("userId is not a valid id", "userId");
+      assertUuid(target, "userId", "userId is not a valid id");
       assertMayManage(principal, target);
       const self = target === principal.userId;
       const count = await db.transaction(async (tx) => {

@@ -25,6 +25,7 @@ import {
   type RoleDefinition,
   type RoleRecord,
 } from "./role-rules";
+import { assertUuid } from "../validation/ids";
 
 export type { RoleRecord } from "./role-rules";
 
@@ -63,7 +64,6 @@ export interface RoleService {
   revoke(actor: Principal, userId: string, roleName: string, meta: RequestMeta): Promise<boolean>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function assertCanManage(actor: Principal): void {
   if (!hasPermission(actor, "roles:write")) throw new ForbiddenError("Managing roles needs roles:write");
@@ -80,7 +80,7 @@ function assertGrantable(roleName: string, userId: string): void {
   if (roleName === IMPLICIT_ROLE) {
     throw new UserInputError("USER is held by every account implicitly; it cannot be granted or revoked", "role");
   }
-  if (!UUID.test(userId)) throw new UserInputError("userId is not a valid id", "userId");
+  assertUuid(userId, "userId", "userId is not a valid id");
 }
 
 function assertBuiltInKept(before: RoleDefinition, next: RoleDefinition): void {

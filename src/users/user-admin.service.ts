@@ -27,6 +27,7 @@ import {
   updateUser,
   type UserRow,
 } from "./user.repository";
+import { assertUuid } from "../validation/ids";
 
 export interface UserWithRoles {
   row: UserRow;
@@ -59,7 +60,6 @@ export interface CreateUserInput extends ProfileChanges {
   sendInvite?: boolean | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INVITE_TTL_MS = 7 * 86_400_000;
 
 /** What an audit row may say about a user: never a hash or a secret. */
@@ -98,8 +98,7 @@ export function createUserAdminService(deps: {
   }
 
   function validId(id: string, field = "id"): string {
-    if (!UUID.test(id)) throw new UserInputError("Not a valid user id", field);
-    return id;
+    return assertUuid(id, field, "Not a valid user id");
   }
 
   function profile(input: ProfileChanges): Partial<UserRow> {
