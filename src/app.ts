@@ -11,6 +11,7 @@ import { createTokenStatusService } from "./auth/token-status.service";
 import { createAgentPrincipalResolver } from "./agents/agent-principal-resolver";
 import { createAgentService } from "./agents/agent.service";
 import { createAuditService } from "./audit/audit.service";
+import { createPolicyService } from "./policies/policy.service";
 import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
 import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstrap-admin";
 import { systemClock, type Clock } from "./clock";
@@ -96,6 +97,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       tokens: createTokenStatusService({ principals, accessTokens }),
       audit: createAuditService({ db }),
       agents: createAgentService({ db, versions, clock }),
+      policies: createPolicyService({ db, versions, roleCatalog, clock }),
     };
     const bootstrap = await ensureBootstrapAdmin({
       db,

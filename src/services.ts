@@ -7,6 +7,7 @@ import type { SessionService } from "./auth/session.service";
 import type { TokenStatusService } from "./auth/token-status.service";
 import type { AgentService } from "./agents/agent.service";
 import type { AuditService } from "./audit/audit.service";
+import type { PolicyService } from "./policies/policy.service";
 import type { RoleService } from "./roles/role.service";
 import type { UserAdminService } from "./users/user-admin.service";
 
@@ -23,4 +24,5 @@ export interface Services {
   roles: RoleService;
   audit: AuditService;
   agents: AgentService;
+  policies: PolicyService;
 }

@@ -49,6 +49,12 @@ export const AuditAction = {
   AGENT_DELETED: "agent.deleted",
   AGENT_KEY_CREATED: "agent.key_created",
   AGENT_KEY_REVOKED: "agent.key_revoked",
+  POLICY_CREATED: "policy.created",
+  POLICY_UPDATED: "policy.updated",
+  POLICY_ENABLED: "policy.enabled",
+  POLICY_DISABLED: "policy.disabled",
+  POLICY_MODE_CHANGED: "policy.mode_changed",
+  POLICY_DELETED: "policy.deleted",
 } as const;
 
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

@@ -4,3 +4,4 @@ export * from "./tables/sessions";
 export * from "./tables/audit";
 export * from "./tables/account-security";
 export * from "./tables/agents";
+export * from "./tables/policies";

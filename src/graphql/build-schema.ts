@@ -7,13 +7,14 @@ import { MfaResolver } from "../resolvers/mfa.resolver";
 import { SessionResolver } from "../resolvers/session.resolver";
 import { AgentResolver } from "../resolvers/agent.resolver";
 import { AuditResolver } from "../resolvers/audit.resolver";
+import { PolicyResolver } from "../resolvers/policy.resolver";
 import { RoleResolver } from "../resolvers/role.resolver";
 import { UserAdminResolver } from "../resolvers/user-admin.resolver";
 import { UserResolver } from "../resolvers/user.resolver";
 import { DIRECTIVES } from "../schema/directives";
 import { enforceAuthDirectives } from "./auth-enforcement";
 
-export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver] as const;
+export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver] as const;
 
 /**
  * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks
