@@ -225,8 +225,9 @@ export class PolicyRefView {
   mode!: PolicyMode;
 }
 
-@ObjectType("RuleRef", { description: "A rule together with the policy version it belongs to." })
-export class RuleRefView {
+/** The policy version a rule or cap belongs to: fields shared by RuleRef and CapRef. */
+@ObjectType("PolicyPartRef")
+abstract class PolicyPartRef {
   @Field(() => ID)
   policyId!: string;
 
@@ -244,7 +245,10 @@ export class RuleRefView {
 
   @Field(() => PolicyModeEnum)
   mode!: PolicyMode;
+}
 
+@ObjectType("RuleRef", { description: "A rule together with the policy version it belongs to." })
+export class RuleRefView extends PolicyPartRef {
   @Field(() => ID)
   ruleId!: string;
 
@@ -297,25 +301,7 @@ export class EffectivePatternView {
 }
 
 @ObjectType("CapRef", { description: "A spend cap together with the policy version it belongs to." })
-export class CapRefView {
-  @Field(() => ID)
-  policyId!: string;
-
-  @Field(() => Int)
-  policyVersion!: number;
-
-  @Field(() => String)
-  policyName!: string;
-
-  @Field(() => PolicyScopeEnum)
-  scope!: PolicyScope;
-
-  @Field(() => String, { nullable: true })
-  scopeId!: string | null;
-
-  @Field(() => PolicyModeEnum)
-  mode!: PolicyMode;
-
+export class CapRefView extends PolicyPartRef {
   @Field(() => ID)
   capId!: string;
 

@@ -18,7 +18,7 @@ import {
   type SessionCredentialsFragment,
 } from "../generated/graphql";
 import { loginUser, registerUser } from "../support/fixtures";
-import { errorCode, type GraphQLResponse } from "../support/graphql-client";
+import { as, errorCode, expectRefused } from "../support/graphql-client";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
 /**
@@ -33,12 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const as = (credentials: { accessToken: string }) => ({ token: credentials.accessToken });
 
-function expectRefused(response: GraphQLResponse<unknown>, code: string, field?: string): string {
-  expect(response.errors?.[0]?.extensions, JSON.stringify(response.errors)).toMatchObject(field ? { code, field } : { code });
-  return response.errors?.[0]?.message ?? "";
-}
 
 /** A registered user holding `role` (stored directly, as a seed builder would). */
 async function userWithRole(role: BuiltInRole | string) {

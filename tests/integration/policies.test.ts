@@ -16,7 +16,7 @@ import {
   type SessionCredentialsFragment,
 } from "../generated/graphql";
 import { loginUser, registerUser } from "../support/fixtures";
-import type { GraphQLResponse } from "../support/graphql-client";
+import { as, expectRefused } from "../support/graphql-client";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
 /**
@@ -32,13 +32,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const as = (credentials: { accessToken: string }) => ({ token: credentials.accessToken });
 const NO_SUCH_ID = "00000000-0000-4000-8000-0000000000ff";
 
-function expectRefused(response: GraphQLResponse<unknown>, code: string, field?: string): string {
-  expect(response.errors?.[0]?.extensions, JSON.stringify(response.errors)).toMatchObject(field ? { code, field } : { code });
-  return response.errors?.[0]?.message ?? "";
-}
 
 async function createAgent(owner: { accessToken: string }): Promise<string> {
   const data = await server.client.ok<{ createAgent: { id: string } }, unknown>(
