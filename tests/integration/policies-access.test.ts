@@ -18,7 +18,8 @@ import {
   type SessionCredentialsFragment,
 } from "../generated/graphql";
 import { loginUser, registerUser } from "../support/fixtures";
-import { as, errorCode, expectRefused } from "../support/graphql-client";
+import { as, expectRefused } from "../support/assertions";
+import { errorCode } from "../support/graphql-client";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
 /**

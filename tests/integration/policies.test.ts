@@ -16,7 +16,7 @@ import {
   type SessionCredentialsFragment,
 } from "../generated/graphql";
 import { loginUser, registerUser } from "../support/fixtures";
-import { as, expectRefused } from "../support/graphql-client";
+import { as, expectRefused } from "../support/assertions";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
 /**

@@ -1,6 +1,5 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
-import { expect } from "vitest";
 
 export interface GraphQLResponse<TData> {
   status: number;
@@ -58,13 +57,4 @@ export class GraphQLClient {
 /** The `extensions.code` of the first error, for terse assertions. */
 export function errorCode(response: GraphQLResponse<unknown>): unknown {
   return response.errors?.[0]?.extensions?.code;
-}
-
-/** Request options carrying someone's access token. */
-export const as = (credentials: { accessToken: string }): RequestOptions => ({ token: credentials.accessToken });
-
-/** Asserts the first error's code (and field), and returns its message for further checks. */
-export function expectRefused(response: GraphQLResponse<unknown>, code: string, field?: string): string {
-  expect(response.errors?.[0]?.extensions, JSON.stringify(response.errors)).toMatchObject(field ? { code, field } : { code });
-  return response.errors?.[0]?.message ?? "";
 }

@@ -1,0 +1,11 @@
+import { expect } from "vitest";
+import type { GraphQLResponse, RequestOptions } from "./graphql-client";
+
+/** Request options carrying someone's access token. */
+export const as = (credentials: { accessToken: string }): RequestOptions => ({ token: credentials.accessToken });
+
+/** Asserts the first error's code (and field), and returns its message for further checks. */
+export function expectRefused(response: GraphQLResponse<unknown>, code: string, field?: string): string {
+  expect(response.errors?.[0]?.extensions, JSON.stringify(response.errors)).toMatchObject(field ? { code, field } : { code });
+  return response.errors?.[0]?.message ?? "";
+}
