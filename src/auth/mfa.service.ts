@@ -116,8 +116,10 @@ export function createMfaService(deps: {
           updatedAt: clock.now(),
         });
         await liftRestriction(tx, user.id, "mfa_enrollment");
+        const codes = await replaceRecoveryCodes(tx, user.id);
+        // The audit row goes last: it takes the chain lock, held until commit.
         await audited(tx, meta, user.id, AuditAction.MFA_ENABLED);
-        return replaceRecoveryCodes(tx, user.id);
+        return codes;
       });
       if (!codes) throw new UserInputError("That code is not valid", "code");
       await versions.bumpUser(principal.userId);
@@ -154,8 +156,9 @@ export function createMfaService(deps: {
         const [user] = await tx.select().from(users).where(eq(users.id, principal.userId)).for("update");
         if (!user?.mfaEnabled || !user.mfaSecretSealed) throw new UserInputError("MFA is not enabled", "code");
         if (!(await acceptTotp(tx, user, user.mfaSecretSealed, code))) return undefined;
+        const codes = await replaceRecoveryCodes(tx, user.id);
         await audited(tx, meta, user.id, AuditAction.MFA_RECOVERY_CODES_REGENERATED);
-        return replaceRecoveryCodes(tx, user.id);
+        return codes;
       });
       if (!codes) throw new UserInputError("That code is not valid", "code");
       return codes;
