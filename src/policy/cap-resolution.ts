@@ -16,20 +16,15 @@ import {
   type CapCounter,
   type CapWindow,
   type Money,
+  policyPart,
   type Policy,
-  type PolicyMode,
+  type PolicyPart,
   type PolicyScope,
   type SpendCap,
 } from "./policy-types";
 
 /** A cap together with the policy version it came from. */
-export interface CapRef {
-  policyId: string;
-  policyVersion: number;
-  policyName: string;
-  scope: PolicyScope;
-  scopeId: string | null;
-  mode: PolicyMode;
+export interface CapRef extends PolicyPart {
   capId: string;
   per: CapCounter;
   window: CapWindow;
@@ -50,12 +45,7 @@ export interface CapResolution {
 
 export function capRef(policy: Policy, cap: SpendCap): CapRef {
   return {
-    policyId: policy.id,
-    policyVersion: policy.version,
-    policyName: policy.name,
-    scope: policy.scope,
-    scopeId: policy.scopeId,
-    mode: policy.mode,
+    ...policyPart(policy),
     capId: cap.id,
     per: cap.per,
     window: cap.window,

@@ -62,6 +62,27 @@ export interface Policy {
   caps: SpendCap[];
 }
 
+/** The policy version a rule or cap came from, as rule and cap references carry it. */
+export interface PolicyPart {
+  policyId: string;
+  policyVersion: number;
+  policyName: string;
+  scope: PolicyScope;
+  scopeId: string | null;
+  mode: PolicyMode;
+}
+
+export function policyPart(policy: Policy): PolicyPart {
+  return {
+    policyId: policy.id,
+    policyVersion: policy.version,
+    policyName: policy.name,
+    scope: policy.scope,
+    scopeId: policy.scopeId,
+    mode: policy.mode,
+  };
+}
+
 export interface ActionRequest {
   agentId: string;
   ownerId: string;

@@ -20,20 +20,15 @@ import {
   scopeRank,
   type ActionRule,
   type Money,
+  policyPart,
   type Policy,
-  type PolicyMode,
+  type PolicyPart,
   type PolicyScope,
   type RuleEffect,
 } from "./policy-types";
 
 /** A rule together with the policy version it came from: everything a reviewer needs. */
-export interface RuleRef {
-  policyId: string;
-  policyVersion: number;
-  policyName: string;
-  scope: PolicyScope;
-  scopeId: string | null;
-  mode: PolicyMode;
+export interface RuleRef extends PolicyPart {
   ruleId: string;
   pattern: string;
   effect: RuleEffect;
@@ -60,12 +55,7 @@ export interface RuleResolution {
 
 export function ruleRef(policy: Policy, rule: ActionRule): RuleRef {
   return {
-    policyId: policy.id,
-    policyVersion: policy.version,
-    policyName: policy.name,
-    scope: policy.scope,
-    scopeId: policy.scopeId,
-    mode: policy.mode,
+    ...policyPart(policy),
     ruleId: rule.id,
     pattern: rule.pattern,
     effect: rule.effect,
