@@ -10,6 +10,8 @@ import { createSessionPolicy } from "./auth/session-policy";
 import { createTokenStatusService } from "./auth/token-status.service";
 import { createAgentPrincipalResolver } from "./agents/agent-principal-resolver";
 import { createAgentService } from "./agents/agent.service";
+import { createActionService } from "./actions/action.service";
+import { createChainCache } from "./actions/chain-cache";
 import { createAuditService } from "./audit/audit.service";
 import { createPolicyService } from "./policies/policy.service";
 import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
@@ -92,12 +94,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       reuseGraceMs: config.REFRESH_REUSE_GRACE,
     });
     const principals = createPrincipalResolver({ db, accessTokens, versions, roleCatalog, clock });
+    const policies = createPolicyService({ db, versions, roleCatalog, clock });
     const services: Services = {
       ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger }),
       tokens: createTokenStatusService({ principals, accessTokens }),
       audit: createAuditService({ db }),
       agents: createAgentService({ db, versions, clock }),
-      policies: createPolicyService({ db, versions, roleCatalog, clock }),
+      policies,
+      actions: createActionService({
+        db,
+        clock,
+        policies,
+        chains: createChainCache({ versions, policies }),
+        timeouts: { reservationTtlMs: config.ACTION_RESERVATION_TTL, approvalTtlMs: config.ACTION_APPROVAL_TTL },
+      }),
     };
     const bootstrap = await ensureBootstrapAdmin({
       db,
@@ -132,6 +142,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     );
     httpServer.on("request", expressApp);
 
+    const sweeper = startExpirySweeper(services, config.ACTION_SWEEP_INTERVAL, logger);
     let closing: Promise<void> | undefined;
     return {
       config,
@@ -149,6 +160,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         }),
       close() {
         closing ??= (async () => {
+          sweeper.stop();
           await apollo.stop();
           await Promise.allSettled([store.close(), database.close()]);
         })();
@@ -159,4 +171,28 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     await Promise.allSettled([store.close(), database.close()]);
     throw error;
   }
+}
+
+/**
+ * Releases expired reservations and holds every `intervalMs` on this process (every process
+ * runs one; they skip each other's rows). A failed sweep is logged and retried next time.
+ */
+function startExpirySweeper(services: Services, intervalMs: number, logger: Logger): { stop(): void } {
+  if (intervalMs <= 0) return { stop: () => undefined };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    services.actions
+      .expireDue()
+      .then((count) => {
+        if (count > 0) logger.info({ expired: count }, "released expired agent action reservations");
+      })
+      .catch((err: unknown) => logger.warn({ err }, "expiry sweep failed; retrying next interval"))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

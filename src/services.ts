@@ -5,6 +5,7 @@ import type { MfaService } from "./auth/mfa.service";
 import type { PasswordService } from "./auth/password.service";
 import type { SessionService } from "./auth/session.service";
 import type { TokenStatusService } from "./auth/token-status.service";
+import type { ActionService } from "./actions/action.service";
 import type { AgentService } from "./agents/agent.service";
 import type { AuditService } from "./audit/audit.service";
 import type { PolicyService } from "./policies/policy.service";
@@ -25,4 +26,5 @@ export interface Services {
   audit: AuditService;
   agents: AgentService;
   policies: PolicyService;
+  actions: ActionService;
 }

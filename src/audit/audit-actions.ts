@@ -55,6 +55,12 @@ export const AuditAction = {
   POLICY_DISABLED: "policy.disabled",
   POLICY_MODE_CHANGED: "policy.mode_changed",
   POLICY_DELETED: "policy.deleted",
+  AGENT_ACTION_DECIDED: "agent.action.decided",
+  AGENT_ACTION_APPROVED: "agent.action.approved",
+  AGENT_ACTION_REJECTED: "agent.action.rejected",
+  AGENT_ACTION_SETTLED: "agent.action.settled",
+  AGENT_ACTION_CANCELLED: "agent.action.cancelled",
+  AGENT_ACTION_EXPIRED: "agent.action.expired",
 } as const;
 
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

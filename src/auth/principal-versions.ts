@@ -12,6 +12,7 @@ import type { SharedStore } from "../store/shared-store";
 const USER_KEY = (userId: string) => `uv:${userId}`;
 const ROLES_KEY = "rv";
 const AGENT_KEY = (agentId: string) => `av:${agentId}`;
+const POLICIES_KEY = "pv";
 const STAMP_TTL_MS = 7 * 86_400_000;
 
 export interface PrincipalVersions {
@@ -23,6 +24,13 @@ export interface PrincipalVersions {
   /** An agent's stamp: its keys, status and ownership. */
   currentAgent(agentId: string): Promise<string>;
   bumpAgent(agentId: string): Promise<void>;
+  /**
+   * What an agent's policy chain depends on, as one string: every policy (any change bumps
+   * one global stamp), the role definitions, the owner (role grants) and the agent. One
+   * round trip.
+   */
+  chainStamp(ownerId: string, agentId: string): Promise<string>;
+  bumpPolicies(): Promise<void>;
 }
 
 const freshStamp = () => crypto.randomBytes(9).toString("base64url");
@@ -52,6 +60,17 @@ export function createPrincipalVersions(store: SharedStore): PrincipalVersions {
     },
     async bumpAgent(agentId) {
       await store.set(AGENT_KEY(agentId), freshStamp(), STAMP_TTL_MS);
+    },
+    async chainStamp(ownerId, agentId) {
+      const keys = [POLICIES_KEY, ROLES_KEY, USER_KEY(ownerId), AGENT_KEY(agentId)];
+      const stamps = await store.mget(keys);
+      const filled = await Promise.all(
+        stamps.map((stamp, index) => stamp ?? store.setIfAbsent(keys[index] as string, freshStamp(), STAMP_TTL_MS)),
+      );
+      return filled.join(".");
+    },
+    async bumpPolicies() {
+      await store.set(POLICIES_KEY, freshStamp(), STAMP_TTL_MS);
     },
   };
 }

@@ -143,6 +143,12 @@ const fieldsSchema = z.object({
     NEW_SIGN_IN_NOTICE: booleanFlag(true),
     /** Multiplies every rate limit's maximum (tests and trusted internal deployments raise it). */
     RATE_LIMIT_SCALE: integer(1, 1, 1_000_000),
+    /** How long an allowed action's estimate stays reserved without a settle or cancel. */
+    ACTION_RESERVATION_TTL: duration("15m", 1_000, 30 * DAY),
+    /** How long an action waits for approval before it expires. */
+    ACTION_APPROVAL_TTL: duration("24h", 60_000, 30 * DAY),
+    /** How often each process releases expired reservations and holds (0: never; tests). */
+    ACTION_SWEEP_INTERVAL: duration("30s", 0, DAY),
 });
 
 type Fields = z.infer<typeof fieldsSchema>;

@@ -5,3 +5,4 @@ export * from "./tables/audit";
 export * from "./tables/account-security";
 export * from "./tables/agents";
 export * from "./tables/policies";
+export * from "./tables/agent-actions";

@@ -69,3 +69,19 @@ export class ServiceUnavailableError extends AppError {
     if (options?.cause !== undefined) Object.defineProperty(this, "internalCause", { value: options.cause });
   }
 }
+
+/**
+ * A governance decision said no. The extensions carry the decision id (the action's id: its
+ * recorded decision can be read and replayed) and every reason, each naming the exact rule
+ * or cap that decided.
+ */
+export class PolicyDeniedError extends AppError {
+  readonly code = ErrorCode.POLICY_DENIED;
+  constructor(
+    message: string,
+    readonly decisionId: string,
+    readonly reasons: readonly { code: string; message: string }[],
+  ) {
+    super(message, ErrorCode.POLICY_DENIED, { decisionId, reasons });
+  }
+}

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchemaSync } from "type-graphql";
 import { AccountResolver } from "../resolvers/account.resolver";
+import { AgentActionResolver } from "../resolvers/agent-action.resolver";
 import { AuthResolver } from "../resolvers/auth.resolver";
 import { MfaResolver } from "../resolvers/mfa.resolver";
 import { SessionResolver } from "../resolvers/session.resolver";
@@ -14,7 +15,7 @@ import { UserResolver } from "../resolvers/user.resolver";
 import { DIRECTIVES } from "../schema/directives";
 import { enforceAuthDirectives } from "./auth-enforcement";
 
-export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver] as const;
+export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver] as const;
 
 /**
  * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks

@@ -58,6 +58,8 @@ export interface PolicyService {
    * agent, money as bigint. Pass `tx` to read inside a caller's transaction.
    */
   chainFor(agent: Pick<AgentRow, "id" | "ownerId">, tx?: Tx): Promise<Policy[]>;
+  /** The chain and the owner's effective roles, read together (the action path's input). */
+  agentChain(agent: Pick<AgentRow, "id" | "ownerId">, tx?: Tx): Promise<{ chain: Policy[]; ownerRoles: string[] }>;
   /** The owner's effective roles (USER included), as `ActionRequest.ownerRoles` wants them. */
   ownerRoles(ownerId: string, tx?: Tx): Promise<string[]>;
   /** The merged view of an agent's chain; for its owner and policies:read holders. */
@@ -147,7 +149,7 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
     decide: (before: PolicyRecord, ownerAgent: AgentRow | null, tx: Tx, now: Date) => Promise<Partial<repo.NewPolicyRow> | null>,
   ): Promise<PolicyRecord> {
     const policyId = assertId(id, "id");
-    return db.transaction(async (tx) => {
+    return afterCommit(db.transaction(async (tx) => {
       const { policy: before, ownerAgent } = await checkMayModify(tx, actor, await repo.findPolicy(tx, policyId, { lock: true }));
       assertExpected(before, expectedVersion);
       const now = clock.now();
@@ -156,7 +158,17 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
       const after = await repo.updatePolicy(tx, policyId, { ...values, version: before.version + 1, updatedAt: now, updatedBy: actor.userId });
       await recordChange(tx, actor, meta, kind, before, after);
       return after;
-    });
+    }));
+  }
+
+  /**
+   * Every process caches agents' chains under the policies stamp: a committed change bumps it
+   * (after the commit, so no process can cache the old chain under the new stamp).
+   */
+  async function afterCommit(committed: Promise<PolicyRecord>): Promise<PolicyRecord> {
+    const policy = await committed;
+    await versions?.bumpPolicies();
+    return policy;
   }
 
   return {
@@ -187,7 +199,7 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
     async create(actor, draft, meta) {
       assertMayWriteScope(actor, draft.scope);
       const content = checkPolicyDraft(draft);
-      return db.transaction(async (tx) => {
+      return afterCommit(db.transaction(async (tx) => {
         const agent = await checkScopeTarget(tx, actor, content.scope, content.scopeId);
         const rules = withRuleIds([], content.rules ?? [], newId);
         const caps = withCapIds([], content.caps ?? [], newId);
@@ -209,7 +221,7 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
         });
         await recordChange(tx, actor, meta, "CREATED", null, created);
         return created;
-      });
+      }));
     },
 
     async update(actor, id, draft, meta, expectedVersion) {
@@ -258,6 +270,11 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
 
     async chainFor(agent, tx) {
       return (await chainRecords(agent, tx)).records.map(toPolicy);
+    },
+
+    async agentChain(agent, tx) {
+      const { records, roles } = await chainRecords(agent, tx);
+      return { chain: records.map(toPolicy), ownerRoles: roles };
     },
 
     ownerRoles,

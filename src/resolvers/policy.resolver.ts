@@ -37,7 +37,7 @@ function toVersionView(record: PolicyVersionRecord): PolicyVersionView {
   return { policyId, version, change, changedAt, changedBy, snapshot: toPolicyView(record.snapshot) };
 }
 
-function toDraft(input: PolicyInput): PolicyDraft {
+export function toDraft(input: PolicyInput): PolicyDraft {
   return {
     name: input.name,
     scope: input.scope,

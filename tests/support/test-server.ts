@@ -44,6 +44,8 @@ export async function startTestServer(options: { clock?: Clock; env?: Record<str
     // of MFA requirements and rate limits set these back.
     MFA_REQUIRED_ROLES: "none",
     RATE_LIMIT_SCALE: "1000",
+    // Expiry runs when a test calls services.actions.expireDue(), on the test's clock.
+    ACTION_SWEEP_INTERVAL: "0",
     ...options.env,
   });
   const clock = options.clock;

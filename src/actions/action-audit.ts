@@ -1,0 +1,90 @@
+import crypto from "node:crypto";
+import { AuditAction } from "../audit/audit-actions";
+import { recordAudit, type AuditActor } from "../audit/audit-recorder";
+import type { Tx } from "../db/database";
+import type { CapCheck, DecisionCore } from "../policy/decision-types";
+import type { RequestMeta } from "../request-meta";
+import type { ActionRow } from "./action.repository";
+import { publicReasons } from "./decision-record";
+
+/** A cap as the audit shows it: which cap, which counter, the limit, spend before and after. */
+function capLine(cap: CapCheck) {
+  return {
+    capId: cap.capId,
+    policyId: cap.policyId,
+    policyVersion: cap.policyVersion,
+    scope: cap.scope,
+    per: cap.per,
+    window: cap.window,
+    locked: cap.locked,
+    counter: cap.key,
+    limit: cap.limit.toString(),
+    spentBefore: cap.spentBefore.toString(),
+    spentAfter: cap.spentAfter.toString(),
+    fits: cap.fits,
+  };
+}
+
+/** The part of a decision an auditor reads: outcome, reasons, policy versions, caps. */
+export function decisionSummary(core: DecisionCore) {
+  return {
+    outcome: core.outcome,
+    reasons: publicReasons(core),
+    policies: core.policies.map((ref) => ({ id: ref.id, version: ref.version, name: ref.name, scope: ref.scope, mode: ref.mode })),
+    caps: core.caps.map(capLine),
+  };
+}
+
+/** The input as audited: everything but the metadata, which is reduced to its hash. */
+export function auditedInput(row: ActionRow) {
+  return {
+    action: row.action,
+    resource: row.resource,
+    estimatedCost: row.estimatedCost.toString(),
+    idempotencyKey: row.idempotencyKey,
+    metadataSha256: row.metadata === null ? null : crypto.createHash("sha256").update(JSON.stringify(row.metadata)).digest("hex"),
+  };
+}
+
+const OUTCOME = { ALLOWED: "success", PENDING_APPROVAL: "success", DENIED: "denied" } as const;
+
+/** The audit row of a decision, allowed or not (write it last in the transaction). */
+export async function auditDecision(
+  tx: Tx,
+  meta: RequestMeta,
+  row: ActionRow,
+  decision: DecisionCore & { wouldBe: DecisionCore | null },
+  at: Date,
+): Promise<void> {
+  await recordAudit(tx, meta, {
+    actor: { type: "agent", id: row.agentId },
+    action: AuditAction.AGENT_ACTION_DECIDED,
+    outcome: OUTCOME[decision.outcome],
+    target: { type: "agent_action", id: row.id },
+    details: {
+      decisionId: row.id,
+      agentId: row.agentId,
+      ownerId: row.ownerId,
+      input: auditedInput(row),
+      ...decisionSummary(decision),
+      shadow: decision.wouldBe === null ? null : { outcome: decision.wouldBe.outcome, reasons: publicReasons(decision.wouldBe) },
+    },
+    at,
+  });
+}
+
+/** The audit row of a later step in an action's life (approval, settle, cancel, expiry). */
+export async function auditStep(
+  tx: Tx,
+  meta: RequestMeta,
+  step: { actor: AuditActor; action: AuditAction; outcome: "success" | "denied"; row: ActionRow; details: Record<string, unknown>; at: Date },
+): Promise<void> {
+  await recordAudit(tx, meta, {
+    actor: step.actor,
+    action: step.action,
+    outcome: step.outcome,
+    target: { type: "agent_action", id: step.row.id },
+    details: { decisionId: step.row.id, agentId: step.row.agentId, ownerId: step.row.ownerId, status: step.row.status, ...step.details },
+    at: step.at,
+  });
+}

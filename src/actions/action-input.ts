@@ -1,0 +1,64 @@
+import crypto from "node:crypto";
+import { UserInputError } from "../errors/errors";
+import { validateActionName } from "../policy/pattern";
+import type { Money } from "../policy/policy-types";
+import { canonicalJson } from "./decision-record";
+
+/** What an agent submits (DESIGN.md, Governance). */
+export interface ActionInput {
+  action: string;
+  resource?: string | null;
+  estimatedCost: Money;
+  idempotencyKey?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface CheckedActionInput {
+  action: string;
+  resource: string | null;
+  estimatedCost: Money;
+  idempotencyKey: string | null;
+  metadata: Record<string, unknown> | null;
+  /** SHA-256 of the canonical input (without the key): a retry must carry the same input. */
+  inputHash: string;
+}
+
+/** 10^15 micro-units (a billion currency units): far above any one action, far below int64. */
+export const MAX_ACTION_COST: Money = 1_000_000_000_000_000n;
+const MAX_RESOURCE = 512;
+const MAX_KEY = 200;
+const MAX_METADATA_BYTES = 8_192;
+
+export function checkCost(cost: Money, field: string): Money {
+  if (typeof cost !== "bigint") throw new UserInputError("A cost is a whole number of micro-units", field);
+  if (cost < 0n) throw new UserInputError("A cost cannot be negative", field);
+  if (cost > MAX_ACTION_COST) throw new UserInputError(`A cost cannot exceed ${MAX_ACTION_COST} micro-units`, field);
+  return cost;
+}
+
+/**
+ * Refuses malformed input with the field named, before anything is decided or written: a
+ * decision is taken on well-formed actions only.
+ */
+export function checkActionInput(input: ActionInput): CheckedActionInput {
+  const problem = validateActionName(input.action);
+  if (problem !== null) throw new UserInputError(`Invalid action name: ${problem}`, "action");
+  const resource = input.resource ?? null;
+  if (resource !== null && (resource.length === 0 || resource.length > MAX_RESOURCE)) {
+    throw new UserInputError(`A resource is 1 to ${MAX_RESOURCE} characters`, "resource");
+  }
+  const estimatedCost = checkCost(input.estimatedCost, "estimatedCost");
+  const idempotencyKey = input.idempotencyKey ?? null;
+  if (idempotencyKey !== null && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
+    throw new UserInputError(`An idempotency key is 1 to ${MAX_KEY} printable ASCII characters`, "idempotencyKey");
+  }
+  const metadata = input.metadata ?? null;
+  if (metadata !== null && Buffer.byteLength(JSON.stringify(metadata), "utf8") > MAX_METADATA_BYTES) {
+    throw new UserInputError(`Metadata is at most ${MAX_METADATA_BYTES} bytes of JSON`, "metadata");
+  }
+  const inputHash = crypto
+    .createHash("sha256")
+    .update(canonicalJson({ action: input.action, resource, estimatedCost, metadata }))
+    .digest("hex");
+  return { action: input.action, resource, estimatedCost, idempotencyKey, metadata, inputHash };
+}

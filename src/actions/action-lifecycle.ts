@@ -1,0 +1,220 @@
+import { findAgent } from "../agents/agent.repository";
+import { AuditAction } from "../audit/audit-actions";
+import type { AuditActor } from "../audit/audit-recorder";
+import { hasPermission, type AgentPrincipal, type Principal } from "../auth/principal";
+import type { Clock } from "../clock";
+import type { Db, Tx } from "../db/database";
+import { ConflictError, ForbiddenError, NotFoundError } from "../errors/errors";
+import { countersFor } from "../policy/counters";
+import { evaluate } from "../policy/evaluator";
+import type { PolicyService } from "../policies/policy.service";
+import { SYSTEM_REQUEST, type RequestMeta } from "../request-meta";
+import { isUuid } from "../validation/ids";
+import type { ActionTimeouts } from "./action-decider";
+import { deniedError } from "./action-decider";
+import { checkCost } from "./action-input";
+import { auditStep, decisionSummary } from "./action-audit";
+import { dueForExpiry, findAction, updateAction, type ActionRow } from "./action.repository";
+import { buildDecisionRecord, publicReasons, requestOf, type DecisionRecord } from "./decision-record";
+import { lockCounters, lockExisting, reserve, settle } from "./spend-ledger";
+
+/** A step that changed the action and must commit before the caller hears it failed. */
+type Outcome = { row: ActionRow; error?: Error };
+
+const EXPIRY_BATCH = 100;
+
+/**
+ * The life of an action after its decision: settle (the actual cost is charged, an overrun
+ * too, and flagged), cancel (the reservation is released), approve / reject a held action,
+ * and expiry of reservations and holds nobody resolved. Each step locks the action row, then
+ * its counters (always in that order, then the audit row last), so steps on one action run
+ * one at a time and a counter never goes below what is reserved on it.
+ */
+export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pick<PolicyService, "agentChain">; timeouts: ActionTimeouts }) {
+  const { db, clock, policies, timeouts } = deps;
+
+  /** Runs `step` on the locked action; commits whatever it wrote, then throws its error. */
+  async function onAction(id: string, step: (tx: Tx, row: ActionRow, now: Date) => Promise<Outcome>): Promise<ActionRow> {
+    if (!isUuid(id)) throw new NotFoundError("No such action");
+    const outcome = await db.transaction(async (tx) => {
+      const row = await findAction(tx, id, { lock: true });
+      if (!row) throw new NotFoundError("No such action");
+      return step(tx, row, clock.now());
+    });
+    if (outcome.error) throw outcome.error;
+    return outcome.row;
+  }
+
+  /** Releases what the action holds and marks it EXPIRED (the caller holds its row lock). */
+  async function expire(tx: Tx, row: ActionRow, now: Date, meta: RequestMeta): Promise<ActionRow> {
+    await lockExisting(tx, row.counterKeys);
+    await settle(tx, row.counterKeys, row.reserved, 0n, now);
+    const expired = await updateAction(tx, row.id, { status: "EXPIRED", reserved: 0n, resolvedAt: now });
+    await auditStep(tx, meta, {
+      actor: { type: "system" },
+      action: AuditAction.AGENT_ACTION_EXPIRED,
+      outcome: "success",
+      row: expired,
+      details: { was: row.status, released: row.reserved.toString(), expiresAt: row.expiresAt?.toISOString() ?? null },
+      at: now,
+    });
+    return expired;
+  }
+
+  const isDue = (row: ActionRow, now: Date) =>
+    (row.status === "RESERVED" || row.status === "PENDING_APPROVAL") && row.expiresAt !== null && row.expiresAt <= now;
+
+  function ownAction(agent: AgentPrincipal, row: ActionRow): void {
+    if (row.agentId !== agent.agentId) throw new NotFoundError("No such action");
+  }
+
+  async function resolveHold(actor: Principal, id: string, meta: RequestMeta, approve: boolean, note: string | null): Promise<ActionRow> {
+    if (!hasPermission(actor, "actions:approve")) throw new ForbiddenError("Approving agent actions needs actions:approve");
+    return onAction(id, async (tx, row, now) => {
+      if (row.ownerId === actor.userId) throw new ForbiddenError("An agent's owner cannot approve or reject its actions");
+      if (isDue(row, now)) {
+        return { row: await expire(tx, row, now, meta), error: new ConflictError("The approval window of this action has passed", "id") };
+      }
+      if (row.status !== "PENDING_APPROVAL") throw new ConflictError(`The action is ${row.status}, not waiting for approval`, "id");
+      const by: AuditActor = { type: "user", id: actor.userId };
+      if (!approve) {
+        const rejected = await updateAction(tx, row.id, { status: "REJECTED", resolvedAt: now, resolvedBy: actor.userId });
+        await auditStep(tx, meta, { actor: by, action: AuditAction.AGENT_ACTION_REJECTED, outcome: "success", row: rejected, details: { note }, at: now });
+        return { row: rejected };
+      }
+      return approveHeld(tx, row, now, meta, actor.userId, note);
+    });
+  }
+
+  /**
+   * Approval re-decides the action against the chain and the spend of now: the approval
+   * stands in for REQUIRE_APPROVAL, nothing else. A rule that now denies or a cap without
+   * room denies the action (POLICY_DENIED to the approver); otherwise the estimate is
+   * reserved as for an allowed action.
+   */
+  async function approveHeld(tx: Tx, row: ActionRow, now: Date, meta: RequestMeta, approverId: string, note: string | null): Promise<Outcome> {
+    const agent = await findAgent(tx, row.agentId);
+    if (!agent || agent.deletedAt !== null || agent.status !== "active") {
+      throw new ConflictError("The agent is suspended or deleted; reject the action instead", "id");
+    }
+    const { chain, ownerRoles } = await policies.agentChain(agent, tx);
+    const request = { ...requestOf(row.record as unknown as DecisionRecord), ownerRoles };
+    const spend = await lockCounters(tx, countersFor(request, now), now);
+    const decision = evaluate(chain, request, spend, now);
+    const by: AuditActor = { type: "user", id: approverId };
+    const record = { ...(row.record as Record<string, unknown>), approval: buildDecisionRecord(request, spend, decision, now) };
+    if (decision.outcome === "DENIED") {
+      const denied = await updateAction(tx, row.id, {
+        status: "DENIED",
+        reasons: publicReasons(decision),
+        record,
+        resolvedAt: now,
+        resolvedBy: approverId,
+      });
+      await auditStep(tx, meta, { actor: by, action: AuditAction.AGENT_ACTION_APPROVED, outcome: "denied", row: denied, details: { note, decision: decisionSummary(decision) }, at: now });
+      return { row: denied, error: deniedError(denied) };
+    }
+    const keys = [...spend.keys()];
+    await reserve(tx, keys, row.estimatedCost, now);
+    const approved = await updateAction(tx, row.id, {
+      status: "RESERVED",
+      record,
+      counterKeys: keys,
+      reserved: row.estimatedCost,
+      expiresAt: new Date(now.getTime() + timeouts.reservationTtlMs),
+      resolvedAt: now,
+      resolvedBy: approverId,
+    });
+    const summary = decisionSummary(decision);
+    const caps = summary.caps.map((cap) => ({ ...cap, spentAfter: (BigInt(cap.spentBefore) + row.estimatedCost).toString() }));
+    await auditStep(tx, meta, { actor: by, action: AuditAction.AGENT_ACTION_APPROVED, outcome: "success", row: approved, details: { note, decision: { ...summary, caps } }, at: now });
+    return { row: approved };
+  }
+
+  return {
+    /**
+     * Charges the actual cost in place of the reservation. More than the estimate is charged
+     * all the same (the money is spent) and flagged as an overrun. A reservation that already
+     * expired is charged late the same way. Settling again with the same cost returns the
+     * settled action; with another cost it is a CONFLICT.
+     */
+    async settle(agent: AgentPrincipal, id: string, rawCost: bigint, meta: RequestMeta): Promise<ActionRow> {
+      const actualCost = checkCost(rawCost, "actualCost");
+      return onAction(id, async (tx, row, now) => {
+        ownAction(agent, row);
+        if (row.status === "SETTLED" && row.actualCost === actualCost) return { row };
+        if (row.status !== "RESERVED" && row.status !== "EXPIRED") {
+          throw new ConflictError(`The action is ${row.status}: only an allowed action can be settled`, "id");
+        }
+        await lockExisting(tx, row.counterKeys);
+        await settle(tx, row.counterKeys, row.reserved, actualCost, now);
+        const overrun = actualCost > row.estimatedCost;
+        const settled = await updateAction(tx, row.id, { status: "SETTLED", actualCost, reserved: 0n, overrun, resolvedAt: now });
+        await auditStep(tx, meta, {
+          actor: { type: "agent", id: agent.agentId },
+          action: AuditAction.AGENT_ACTION_SETTLED,
+          outcome: "success",
+          row: settled,
+          details: {
+            estimatedCost: row.estimatedCost.toString(),
+            actualCost: actualCost.toString(),
+            released: row.reserved.toString(),
+            overrun,
+            late: row.status === "EXPIRED",
+            counters: row.counterKeys,
+          },
+          at: now,
+        });
+        return { row: settled };
+      });
+    },
+
+    /** Releases a reservation or withdraws a held action; cancelling twice is a no-op. */
+    async cancel(agent: AgentPrincipal, id: string, meta: RequestMeta): Promise<ActionRow> {
+      return onAction(id, async (tx, row, now) => {
+        ownAction(agent, row);
+        if (row.status === "CANCELLED") return { row };
+        if (row.status !== "RESERVED" && row.status !== "PENDING_APPROVAL") {
+          throw new ConflictError(`The action is ${row.status} and can no longer be cancelled`, "id");
+        }
+        await lockExisting(tx, row.counterKeys);
+        await settle(tx, row.counterKeys, row.reserved, 0n, now);
+        const cancelled = await updateAction(tx, row.id, { status: "CANCELLED", reserved: 0n, resolvedAt: now });
+        await auditStep(tx, meta, {
+          actor: { type: "agent", id: agent.agentId },
+          action: AuditAction.AGENT_ACTION_CANCELLED,
+          outcome: "success",
+          row: cancelled,
+          details: { was: row.status, released: row.reserved.toString() },
+          at: now,
+        });
+        return { row: cancelled };
+      });
+    },
+
+    approve: (actor: Principal, id: string, meta: RequestMeta, note: string | null = null) => resolveHold(actor, id, meta, true, note),
+    reject: (actor: Principal, id: string, meta: RequestMeta, note: string | null = null) => resolveHold(actor, id, meta, false, note),
+
+    /**
+     * Releases every reservation and hold past its expiry; returns how many. Safe on several
+     * processes at once: each locks the rows it takes and skips the ones another has.
+     */
+    async expireDue(): Promise<number> {
+      let expired = 0;
+      for (;;) {
+        const count = await db.transaction(async (tx) => {
+          const now = clock.now();
+          const due = await dueForExpiry(tx, now, EXPIRY_BATCH);
+          // All their counters at once, in key order: one by one, two sweepers could deadlock.
+          await lockExisting(tx, [...new Set(due.flatMap((row) => row.counterKeys))]);
+          for (const row of due) await expire(tx, row, now, SYSTEM_REQUEST);
+          return due.length;
+        });
+        expired += count;
+        if (count < EXPIRY_BATCH) return expired;
+      }
+    },
+  };
+}
+
+export type ActionLifecycle = ReturnType<typeof createActionLifecycle>;

@@ -1,0 +1,39 @@
+import type { PrincipalVersions } from "../auth/principal-versions";
+import type { Policy } from "../policy/policy-types";
+import type { PolicyService } from "../policies/policy.service";
+
+export interface AgentChain {
+  chain: Policy[];
+  ownerRoles: string[];
+}
+
+export interface ChainCache {
+  /** The agent's current chain: from this process's cache when no stamp it depends on moved. */
+  get(agent: { id: string; ownerId: string }): Promise<AgentChain>;
+}
+
+const MAX_ENTRIES = 10_000;
+
+/**
+ * Agents' policy chains, cached per process. An entry is valid while the stamp it was loaded
+ * under (policies, role definitions, the owner, the agent: `chainStamp`, one round trip) is
+ * unchanged. Every policy write bumps the policies stamp after its commit and role, grant and
+ * agent changes bump theirs, so the next action on any process reloads. The stamp is read
+ * before the chain is loaded: a change that commits in between leaves the entry under a
+ * stamp that is already stale, so it can only be reloaded too often, never too rarely.
+ */
+export function createChainCache(deps: { versions: PrincipalVersions; policies: Pick<PolicyService, "agentChain"> }): ChainCache {
+  const entries = new Map<string, { stamp: string; value: AgentChain }>();
+  return {
+    async get(agent) {
+      const stamp = await deps.versions.chainStamp(agent.ownerId, agent.id);
+      const cached = entries.get(agent.id);
+      if (cached && cached.stamp === stamp) return cached.value;
+      const value = await deps.policies.agentChain(agent);
+      entries.delete(agent.id);
+      if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
+      entries.set(agent.id, { stamp, value });
+      return value;
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * What a decision leaves behind for a reviewer: the input, the instant, the spend view it
+ * read, the policies (id and version) it considered, and the decision itself. Stored as JSON
+ * (money as decimal strings, since JSON has no exact 64-bit integer); `replay` rebuilds the
+ * evaluator's input from it and must reach a deep-equal decision.
+ */
+import type { Decision, DecisionCore, Reason } from "../policy/decision-types";
+import type { ActionRequest, Money, SpendView } from "../policy/policy-types";
+
+export const DECISION_FORMAT = "decision-v1";
+
+export interface DecisionRecord {
+  format: typeof DECISION_FORMAT;
+  /** ISO instant the decision was taken at (windows are computed from it). */
+  at: string;
+  request: {
+    agentId: string;
+    ownerId: string;
+    ownerRoles: string[];
+    action: string;
+    resource: string | null;
+    estimatedCost: string;
+  };
+  /** Spend before the decision of every counter it read (enforced and shadow caps). */
+  spend: Record<string, string>;
+  /** Every policy version the evaluation considered, enforced and shadow. */
+  policies: { id: string; version: number; mode: string }[];
+  decision: unknown;
+}
+
+/** JSON-safe deep copy: bigint becomes its decimal string; undefined members are dropped. */
+export function jsonSafe(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value instanceof Date) return value.toISOString();
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, inner]) => inner !== undefined)
+        .map(([key, inner]) => [key, jsonSafe(inner)]),
+    );
+  }
+  return value;
+}
+
+/** JSON with object keys sorted at every depth: jsonb does not keep key order. */
+export function canonicalJson(value: unknown): string {
+  const sorted = (inner: unknown): unknown => {
+    if (Array.isArray(inner)) return inner.map(sorted);
+    if (inner !== null && typeof inner === "object") {
+      const record = inner as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.keys(record)
+          .sort()
+          .map((key) => [key, sorted(record[key])]),
+      );
+    }
+    return inner;
+  };
+  return JSON.stringify(sorted(jsonSafe(value)));
+}
+
+export function buildDecisionRecord(request: ActionRequest, spend: SpendView, decision: Decision, at: Date): DecisionRecord {
+  const considered = new Map<string, { id: string; version: number; mode: string }>();
+  for (const ref of [...decision.policies, ...(decision.wouldBe?.policies ?? [])]) {
+    considered.set(`${ref.id}@${ref.version}`, { id: ref.id, version: ref.version, mode: ref.mode });
+  }
+  return {
+    format: DECISION_FORMAT,
+    at: at.toISOString(),
+    request: {
+      agentId: request.agentId,
+      ownerId: request.ownerId,
+      ownerRoles: [...request.ownerRoles],
+      action: request.action,
+      resource: request.resource ?? null,
+      estimatedCost: request.estimatedCost.toString(),
+    },
+    spend: Object.fromEntries([...spend.entries()].map(([key, amount]) => [key, amount.toString()])),
+    policies: [...considered.values()],
+    decision: jsonSafe(decision),
+  };
+}
+
+export function requestOf(record: DecisionRecord): ActionRequest {
+  return { ...record.request, estimatedCost: BigInt(record.request.estimatedCost) };
+}
+
+export function spendOf(record: DecisionRecord): Map<string, Money> {
+  return new Map(Object.entries(record.spend).map(([key, amount]) => [key, BigInt(amount)]));
+}
+
+/**
+ * A reason as the API, the POLICY_DENIED error and the audit show it: the message, and the
+ * rule or cap it names as fields (money as strings), so a client need not parse the text.
+ */
+export interface PublicReason {
+  code: string;
+  message: string;
+  scope?: string;
+  scopeId?: string | null;
+  policyId?: string;
+  policyName?: string;
+  policyVersion?: number;
+  ruleId?: string;
+  pattern?: string;
+  effect?: string;
+  capId?: string;
+  per?: string;
+  window?: string;
+  counter?: string;
+  windowStart?: string;
+  windowEnd?: string | null;
+  limit?: string;
+  spent?: string;
+  cost?: string;
+}
+
+export function publicReason(reason: Reason): PublicReason {
+  const out: PublicReason = { code: reason.code, message: reason.message };
+  const part = reason.cap ?? reason.rule;
+  if (part) {
+    Object.assign(out, { scope: part.scope, scopeId: part.scopeId, policyId: part.policyId, policyName: part.policyName, policyVersion: part.policyVersion });
+  }
+  if (reason.rule) {
+    out.ruleId = reason.rule.ruleId;
+    out.pattern = reason.rule.pattern;
+    out.effect = reason.rule.effect;
+    if (reason.code === "COST_OVER_RULE_MAX" && reason.rule.maxCostPerAction !== null) out.limit = reason.rule.maxCostPerAction.toString();
+  }
+  if (reason.cap) {
+    const cap = reason.cap;
+    Object.assign(out, {
+      capId: cap.capId,
+      per: cap.per,
+      window: cap.window,
+      counter: cap.key,
+      windowStart: cap.windowStart,
+      windowEnd: cap.windowEnd,
+      limit: cap.limit.toString(),
+      spent: cap.spentBefore.toString(),
+    });
+  }
+  if (reason.cost !== undefined) out.cost = reason.cost.toString();
+  return out;
+}
+
+export function publicReasons(core: Pick<DecisionCore, "reasons">): PublicReason[] {
+  return core.reasons.map(publicReason);
+}

@@ -1,0 +1,114 @@
+import { inArray, sql } from "drizzle-orm";
+import type { DbOrTx, Tx } from "../db/database";
+import { spendCounters } from "../db/schema";
+import type { CounterSpec } from "../policy/counters";
+import type { Money, SpendView } from "../policy/policy-types";
+
+/**
+ * The spend ledger in PostgreSQL: one row per counter, reserved + settled. Every change
+ * happens inside the caller's transaction, after `lockCounters` locked the rows it touches.
+ */
+
+/**
+ * Creates the counters that do not exist yet and locks all of them for the transaction, in
+ * key order (one statement: an upsert whose conflict branch locks the existing row), and
+ * returns the spend of each. Two transactions that need overlapping counters therefore take
+ * them in the same order and cannot deadlock; the second waits until the first commits and
+ * then reads its charges.
+ */
+export async function lockCounters(tx: Tx, specs: readonly CounterSpec[], now: Date): Promise<Map<string, Money>> {
+  const spend = new Map<string, Money>();
+  if (specs.length === 0) return spend;
+  const rows = await tx
+    .insert(spendCounters)
+    .values(
+      specs.map((spec) => ({
+        key: spec.key,
+        per: spec.per,
+        window: spec.window,
+        subject: spec.subject,
+        windowStart: spec.windowStart,
+        windowEnd: spec.windowEnd,
+        updatedAt: now,
+      })),
+    )
+    .onConflictDoUpdate({ target: spendCounters.key, set: { updatedAt: sql`${spendCounters.updatedAt}` } })
+    .returning({ key: spendCounters.key, reserved: spendCounters.reserved, settled: spendCounters.settled });
+  for (const row of rows) spend.set(row.key, row.reserved + row.settled);
+  return spend;
+}
+
+/** Locks counters that already exist (settle, cancel, expiry: the action created them). */
+export async function lockExisting(tx: Tx, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await tx
+    .select({ key: spendCounters.key })
+    .from(spendCounters)
+    .where(inArray(spendCounters.key, [...keys]))
+    .orderBy(spendCounters.key)
+    .for("update");
+}
+
+/** Adds `amount` to the reservations of `keys`. */
+export async function reserve(tx: Tx, keys: readonly string[], amount: Money, now: Date): Promise<void> {
+  if (keys.length === 0 || amount === 0n) return;
+  await tx
+    .update(spendCounters)
+    .set({ reserved: sql`${spendCounters.reserved} + ${amount.toString()}::bigint`, updatedAt: now })
+    .where(inArray(spendCounters.key, [...keys]));
+}
+
+/** Turns a reservation of `reserved` into a charge of `charged` (0 to just release it). */
+export async function settle(tx: Tx, keys: readonly string[], reserved: Money, charged: Money, now: Date): Promise<void> {
+  if (keys.length === 0 || (reserved === 0n && charged === 0n)) return;
+  await tx
+    .update(spendCounters)
+    .set({
+      reserved: sql`${spendCounters.reserved} - ${reserved.toString()}::bigint`,
+      settled: sql`${spendCounters.settled} + ${charged.toString()}::bigint`,
+      updatedAt: now,
+    })
+    .where(inArray(spendCounters.key, [...keys]));
+}
+
+/** Spend per counter without locking (dry runs and reports); missing counters are 0. */
+export async function readSpend(db: DbOrTx, keys: readonly string[]): Promise<SpendView> {
+  const spend = new Map<string, Money>();
+  if (keys.length === 0) return spend;
+  const rows = await db
+    .select({ key: spendCounters.key, reserved: spendCounters.reserved, settled: spendCounters.settled })
+    .from(spendCounters)
+    .where(inArray(spendCounters.key, [...keys]));
+  for (const row of rows) spend.set(row.key, row.reserved + row.settled);
+  return spend;
+}
+
+export interface CounterRow {
+  key: string;
+  per: string;
+  window: string;
+  subject: string;
+  windowStart: Date | null;
+  windowEnd: Date | null;
+  reserved: Money;
+  settled: Money;
+}
+
+/** The rows of exactly these counters (reserved and settled apart); missing ones are absent. */
+export async function readCounters(db: DbOrTx, keys: readonly string[]): Promise<Map<string, CounterRow>> {
+  if (keys.length === 0) return new Map();
+  const rows = await db
+    .select({
+      key: spendCounters.key,
+      per: spendCounters.per,
+      window: spendCounters.window,
+      subject: spendCounters.subject,
+      windowStart: spendCounters.windowStart,
+      windowEnd: spendCounters.windowEnd,
+      reserved: spendCounters.reserved,
+      settled: spendCounters.settled,
+    })
+    .from(spendCounters)
+    .where(inArray(spendCounters.key, [...keys]));
+  return new Map(rows.map((row) => [row.key, row]));
+}
