@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import type { AgentPrincipal } from "../auth/principal";
 import type { Clock } from "../clock";
 import type { Db } from "../db/database";
-import { ConflictError, PolicyDeniedError } from "../errors/errors";
+import { AppError, ConflictError, PolicyDeniedError, ServiceUnavailableError } from "../errors/errors";
 import { countersFor } from "../policy/counters";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
@@ -24,6 +24,16 @@ export interface ActionTimeouts {
 export interface Submitted {
   row: ActionRow;
   replayed: boolean;
+}
+
+/**
+ * Fail closed: when the chain, the ledger or the audit cannot be reached the action is not
+ * decided, so it is refused as SERVICE_UNAVAILABLE (the agent may retry with its key), never
+ * let through. Typed errors pass as they are.
+ */
+export function failClosed(error: unknown): Error {
+  if (error instanceof AppError) return error;
+  return new ServiceUnavailableError("The spend ledger cannot be reached: the action was not decided; retry later", { cause: error });
 }
 
 /** Thrown inside the transaction when a concurrent retry with the same key won: roll back. */
@@ -117,14 +127,16 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
     async submit(agent: AgentPrincipal, raw: ActionInput, meta: RequestMeta): Promise<Submitted> {
       const input = checkActionInput(raw);
       if (input.idempotencyKey !== null) {
-        const existing = await findByIdempotencyKey(db, agent.agentId, input.idempotencyKey);
+        const existing = await findByIdempotencyKey(db, agent.agentId, input.idempotencyKey).catch((error: unknown) => {
+          throw failClosed(error);
+        });
         if (existing) return replayed(existing, input);
       }
       let row: ActionRow;
       try {
         row = await decide(agent, input, meta);
       } catch (error) {
-        if (!(error instanceof DuplicateSubmission) || input.idempotencyKey === null) throw error;
+        if (!(error instanceof DuplicateSubmission) || input.idempotencyKey === null) throw failClosed(error);
         const winner = await findByIdempotencyKey(db, agent.agentId, input.idempotencyKey);
         if (!winner) throw error;
         return replayed(winner, input);

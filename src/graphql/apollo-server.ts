@@ -15,6 +15,10 @@ function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> 
       return {
         async didEncounterErrors({ errors, contextValue, operationName }) {
           for (const error of errors) {
+            const cause = (error.originalError as { internalCause?: unknown } | undefined)?.internalCause;
+            if (cause !== undefined) {
+              logger.warn({ requestId: contextValue.meta?.requestId, operationName, err: cause }, "backing service unavailable");
+            }
             if (isExpectedError(error)) continue;
             logger.error(
               { requestId: contextValue.meta?.requestId, operationName, err: error.originalError ?? error },
