@@ -1,11 +1,10 @@
 import crypto from "node:crypto";
-import { desc, is, sql } from "drizzle-orm";
+import { is, sql, type SQL } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
-import type { DbOrTx, Tx } from "../db/database";
-import { auditEvents } from "../db/schema";
+import type { DbOrTx } from "../db/database";
 import type { RequestMeta } from "../request-meta";
 import type { AuditAction } from "./audit-actions";
-import { asStoredJson, hashAuditContent, type AuditContent } from "./audit-chain";
+import { asStoredJson, canonicalAuditContent, type AuditContent } from "./audit-chain";
 
 export type AuditActor =
   | { type: "user"; id: string }
@@ -54,8 +53,9 @@ function cleanDetails(value: unknown): unknown {
  * describes or not at all. Failures propagate: a change that cannot be audited does not happen.
  * Callers pass details free of secrets; nothing here can tell a secret from a value.
  *
- * Chaining: under `pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_KEY)` the recorder reads the hash
- * of the row with the highest seq and inserts the new row with `prev_hash` = that hash. The
+ * Chaining: under `pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_KEY)` the row with the highest seq
+ * is read and the new row inserted with `prev_hash` = its hash, all in one call of the SQL
+ * function `audit_append` (one round trip: the lock is held for less time). The
  * lock is held until the caller's transaction ends, so appends happen one at a time and
  * each one reads the row committed just before it: seq order = commit order = chain order,
  * and the chain cannot fork (the unique index on prev_hash would refuse a fork anyway). A
@@ -72,7 +72,33 @@ function cleanDetails(value: unknown): unknown {
  * Given `db` instead of a transaction, the recorder opens one of its own.
  */
 export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEntry): Promise<void> {
-  const content: RecordedContent = {
+  const append = auditAppend(meta, entry);
+  if (is(tx, PgTransaction)) {
+    await tx.execute(append);
+  } else {
+    await tx.transaction((own) => own.execute(append));
+  }
+}
+
+/**
+ * The audit append as one SQL expression (`audit_append(...)`, migration 0008: chain lock,
+ * head read and insert in one round trip), for a caller that folds it into a statement of
+ * its own. It must be evaluated inside the transaction of the change, after its row locks.
+ */
+export function auditAppendCall(meta: RequestMeta, entry: AuditEntry): SQL {
+  const content = contentOf(meta, entry);
+  return sql`audit_append(${AUDIT_CHAIN_LOCK_KEY}, ${content.id}::uuid, ${content.occurredAt.toISOString()}::timestamptz,
+    ${content.actorType}::audit_actor_type, ${content.actorId}, ${content.action}, ${content.targetType}, ${content.targetId},
+    ${content.outcome}::audit_outcome, ${content.ip}, ${content.userAgent}, ${content.requestId},
+    ${JSON.stringify(content.details)}::jsonb, ${canonicalAuditContent(content)})`;
+}
+
+function auditAppend(meta: RequestMeta, entry: AuditEntry): SQL {
+  return sql`SELECT ${auditAppendCall(meta, entry)}`;
+}
+
+function contentOf(meta: RequestMeta, entry: AuditEntry): RecordedContent {
+  return {
     id: crypto.randomUUID(),
     occurredAt: new Date((entry.at ?? new Date()).getTime()),
     actorType: entry.actor.type,
@@ -86,11 +112,6 @@ export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEnt
     requestId: clip(meta.requestId),
     details: asStoredJson(cleanDetails(entry.details ?? {})) as Record<string, unknown>,
   };
-  if (is(tx, PgTransaction)) {
-    await appendChained(tx as Tx, content);
-  } else {
-    await tx.transaction((own) => appendChained(own, content));
-  }
 }
 
 /** The hashed content, typed as the table takes it. */
@@ -98,15 +119,4 @@ interface RecordedContent extends AuditContent {
   actorType: AuditActor["type"];
   outcome: AuditEntry["outcome"];
   details: Record<string, unknown>;
-}
-
-async function appendChained(tx: Tx, content: RecordedContent): Promise<void> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`);
-  const [head] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
-  const prevHash = head?.hash ?? null;
-  await tx.insert(auditEvents).values({
-    ...content,
-    prevHash,
-    hash: hashAuditContent(prevHash, content),
-  });
 }

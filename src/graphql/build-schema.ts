@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
-import { buildSchemaSync } from "type-graphql";
+import { buildSchemaSync, type NonEmptyArray } from "type-graphql";
 import { AccountResolver } from "../resolvers/account.resolver";
 import { AgentActionResolver } from "../resolvers/agent-action.resolver";
 import { AuthResolver } from "../resolvers/auth.resolver";
@@ -22,9 +22,9 @@ export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolv
  * live in the services (one place, typed errors), so type-graphql's class-validator hook
  * is off.
  */
-export function buildAppSchema(): GraphQLSchema {
+export function buildAppSchema(extraResolvers: readonly NonEmptyArray<Function>[number][] = []): GraphQLSchema {
   const schema = buildSchemaSync({
-    resolvers: [...RESOLVERS],
+    resolvers: [...RESOLVERS, ...extraResolvers],
     directives: DIRECTIVES,
     validate: false,
   });
