@@ -8,75 +8,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { hash, verify } from "@node-rs/bcrypt";
-import autocannon from "autocannon";
+import { benchAgentActions } from "./agent-actions";
+import { compareEvaluators, formatComparison } from "./evaluator-compare";
+import { closedLoop, DURATION_S, load, median, ROUNDS, type Measured } from "./measure";
 import { createPostgresDatabase, REDIS_URL, uniqueRedisPrefix } from "../tests/support/backend";
 import { startServerProcess } from "../tests/support/server-process";
 
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
-const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
 const BCRYPT_COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
-const CONNECTIONS = 50;
-const ROUNDS = 3;
-
-function median(rounds: Measured[]): Measured {
-  const sorted = [...rounds].sort((x, y) => x.rps - y.rps);
-  const middle = sorted[Math.floor(sorted.length / 2)] as Measured;
-  return { ...middle, errors: rounds.reduce((sum, round) => sum + round.errors, 0) };
-}
-
+/** BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, evaluator). */
+const ONLY = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
+const wanted = (section: string) => !ONLY || ONLY.includes(section);
 /** Concurrent logins: a little more than the libuv pool (4 threads) so bcrypt never idles. */
 const LOGIN_WORKERS = 6;
-
-interface Measured {
-  name: string;
-  rps: number;
-  p99: number;
-  errors: number;
-}
-
-/** Runs a load once to warm the JIT and the connections, then again to measure. */
-async function load(name: string, url: string, options: Partial<autocannon.Options>): Promise<Measured> {
-  const run = (duration: number) =>
-    autocannon({
-      url: `${url}/graphql`,
-      method: "POST",
-      connections: CONNECTIONS,
-      ...options,
-      duration,
-      headers: { "content-type": "application/json", ...options.headers },
-    });
-  await run(WARMUP_S);
-  const result = await run(DURATION_S);
-  const errors = result.errors + result.timeouts + result.non2xx;
-  return { name, rps: result.requests.average, p99: result.latency.p99, errors };
-}
-
-/**
- * A closed loop of `workers` callers, each starting its next call when the last one ends.
- * Throughput is completed calls over the time until the last one finished, so slow calls
- * still running at the deadline are neither lost nor counted for free.
- */
-async function closedLoop(name: string, workers: number, call: () => Promise<void>): Promise<Measured> {
-  const started = performance.now();
-  const deadline = started + DURATION_S * 1000;
-  const latencies: number[] = [];
-  let errors = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (performance.now() < deadline) {
-        const begun = performance.now();
-        await call().catch(() => {
-          errors += 1;
-        });
-        latencies.push(performance.now() - begun);
-      }
-    }),
-  );
-  const elapsedS = (performance.now() - started) / 1000;
-  latencies.sort((x, y) => x - y);
-  const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
-  return { name, rps: latencies.length / elapsedS, p99, errors };
-}
 
 /** bcrypt alone: verifies per second with the libuv pool (4 threads) busy on every core. */
 async function bcryptCeiling(): Promise<Measured> {
@@ -87,6 +30,10 @@ async function bcryptCeiling(): Promise<Measured> {
 }
 
 async function main(): Promise<void> {
+  if (ONLY?.every((section) => section === "evaluator")) {
+    process.stdout.write(`${formatComparison(await compareEvaluators())}\n`);
+    return;
+  }
   const database = await createPostgresDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ais-bench-"));
   const server = await startServerProcess({
@@ -101,47 +48,72 @@ async function main(): Promise<void> {
     NODE_ENV: "production",
     // The bench measures throughput, not the limits that protect it (they have their own tests).
     RATE_LIMIT_SCALE: "1000000",
-  });
+    MFA_REQUIRED_ROLES: "none",
+  }, 30_000, "dist/bench/floor-server.js");
   try {
     const email = `bench-${Date.now()}@example.com`;
     const password = "bench-password-123";
-    const registered = await server.client.ok<{ register: { accessToken: string } }, unknown>(
-      `mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }`,
+    const registered = await server.client.ok<{ register: { accessToken: string; user: { id: string } } }, unknown>(
+      `mutation ($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }`,
       { input: { email, password } },
     );
     const token = registered.register.accessToken;
     const body = (query: string, variables?: unknown) => JSON.stringify({ query, variables });
 
-    // Alternate the floor and the measured query, and keep each one's median round: the
-    // machine's speed drifts within a run, and both should see the same drift.
-    const bareRounds: Measured[] = [];
-    const meRounds: Measured[] = [];
-    for (let round = 0; round < ROUNDS; round += 1) {
-      bareRounds.push(await load("bare { __typename }", server.url, { body: body("{ __typename }") }));
-      meRounds.push(
-        await load("authenticated { me { id email } }", server.url, {
-          body: body("{ me { id email } }"),
-          headers: { authorization: `Bearer ${token}` },
-        }),
-      );
+    const rows: Measured[] = [];
+    const ratios: string[] = [];
+    if (wanted("identity")) {
+      // Alternate the floor and the measured query, and keep each one's median round: the
+      // machine's speed drifts within a run, and both should see the same drift.
+      const bareRounds: Measured[] = [];
+      const meRounds: Measured[] = [];
+      for (let round = 0; round < ROUNDS; round += 1) {
+        bareRounds.push(await load("bare { __typename }", server.url, { body: body("{ __typename }") }));
+        meRounds.push(
+          await load("authenticated { me { id email } }", server.url, {
+            body: body("{ me { id email } }"),
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        );
+      }
+      const bare = median(bareRounds);
+      const me = median(meRounds);
+      rows.push(bare, me);
+      ratios.push(`me / bare query                      ${(me.rps / bare.rps).toFixed(2)}   (target >= 0.6)`);
     }
-    const bare = median(bareRounds);
-    const me = median(meRounds);
-    const ceiling = await bcryptCeiling();
-    const loginBody = body(
-      "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
-      { input: { identifier: email, password } },
-    );
-    const login = await closedLoop("login (password check + session + audit)", LOGIN_WORKERS, async () => {
-      const response = await fetch(`${server.url}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: loginBody,
+    if (wanted("login")) {
+      const ceiling = await bcryptCeiling();
+      const loginBody = body(
+        "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
+        { input: { identifier: email, password } },
+      );
+      const login = await closedLoop("login (password check + session + audit)", LOGIN_WORKERS, async () => {
+        const response = await fetch(`${server.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: loginBody,
+        });
+        const result = (await response.json()) as { errors?: unknown };
+        if (!response.ok || result.errors) throw new Error("login failed");
       });
-      const result = (await response.json()) as { errors?: unknown };
-      if (!response.ok || result.errors) throw new Error("login failed");
-    });
-    const rows = [bare, me, ceiling, login];
+      rows.push(ceiling, login);
+      ratios.push(`login / bcrypt ceiling              ${(login.rps / ceiling.rps).toFixed(2)}   (target >= 0.9)`);
+    }
+    if (wanted("actions")) {
+      const admin = await server.client.ok<{ login: { accessToken: string } }, unknown>(
+        "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
+        { input: { identifier: "bench-admin@example.com", password: "bench-admin-password" } },
+      );
+      const result = await benchAgentActions(server, database.url, {
+        adminToken: admin.login.accessToken,
+        ownerToken: token,
+        ownerId: registered.register.user.id,
+      });
+      rows.push(result.floor, result.actions);
+      ratios.push(`agent action decisions / one INSERT  ${(result.actions.rps / result.floor.rps).toFixed(2)}   (target >= 0.7; p99 ${result.actions.p99.toFixed(1)} ms vs ${result.floor.p99.toFixed(1)} ms)`);
+      ratios.push(`  recorded actions: ${result.recorded}, not ALLOWED: ${result.denied}`);
+      if (result.denied > 0) process.exitCode = 1;
+    }
     const width = Math.max(...rows.map((row) => row.name.length));
     process.stdout.write(`\nbench: ${DURATION_S}s each, ${os.availableParallelism()} cores, PostgreSQL + Redis\n`);
     for (const row of rows) {
@@ -149,16 +121,15 @@ async function main(): Promise<void> {
         `  ${row.name.padEnd(width)}  ${row.rps.toFixed(1).padStart(9)} req/s   p99 ${row.p99.toFixed(1).padStart(6)} ms${row.errors ? `   errors ${row.errors}` : ""}\n`,
       );
     }
-    const meRatio = me.rps / bare.rps;
-    const loginRatio = login.rps / ceiling.rps;
-    process.stdout.write(`\n  me / bare query          ${meRatio.toFixed(2)}   (target >= 0.6)\n`);
-    process.stdout.write(`  login / bcrypt ceiling   ${loginRatio.toFixed(2)}   (target >= 0.9)\n\n`);
+    process.stdout.write(`\n${ratios.map((line) => `  ${line}`).join("\n")}\n\n`);
     if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
   } finally {
     await server.stop();
     await database.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+  // In-process and CPU-bound: after the server is gone, so nothing competes with it.
+  if (wanted("evaluator")) process.stdout.write(`${formatComparison(await compareEvaluators())}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { AuditAction } from "../audit/audit-actions";
-import { recordAudit, type AuditActor } from "../audit/audit-recorder";
+import { recordAudit, type AuditActor, type AuditEntry } from "../audit/audit-recorder";
 import type { Tx } from "../db/database";
 import type { CapCheck, DecisionCore } from "../policy/decision-types";
 import type { RequestMeta } from "../request-meta";
@@ -48,15 +48,9 @@ export function auditedInput(row: ActionRow) {
 
 const OUTCOME = { ALLOWED: "success", PENDING_APPROVAL: "success", DENIED: "denied" } as const;
 
-/** The audit row of a decision, allowed or not (write it last in the transaction). */
-export async function auditDecision(
-  tx: Tx,
-  meta: RequestMeta,
-  row: ActionRow,
-  decision: DecisionCore & { wouldBe: DecisionCore | null },
-  at: Date,
-): Promise<void> {
-  await recordAudit(tx, meta, {
+/** The audit entry of a decision, allowed or not (appended last in the transaction). */
+export function decisionAuditEntry(row: ActionRow, decision: DecisionCore & { wouldBe: DecisionCore | null }, at: Date): AuditEntry {
+  return {
     actor: { type: "agent", id: row.agentId },
     action: AuditAction.AGENT_ACTION_DECIDED,
     outcome: OUTCOME[decision.outcome],
@@ -70,7 +64,7 @@ export async function auditDecision(
       shadow: decision.wouldBe === null ? null : { outcome: decision.wouldBe.outcome, reasons: publicReasons(decision.wouldBe) },
     },
     at,
-  });
+  };
 }
 
 /** The audit row of a later step in an action's life (approval, settle, cancel, expiry). */

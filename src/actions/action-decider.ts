@@ -9,11 +9,12 @@ import { evaluate } from "../policy/evaluator";
 import type { ActionRequest } from "../policy/policy-types";
 import type { RequestMeta } from "../request-meta";
 import { checkActionInput, type ActionInput, type CheckedActionInput } from "./action-input";
-import { auditDecision } from "./action-audit";
-import { findByIdempotencyKey, insertAction, type ActionRow } from "./action.repository";
+import { decisionAuditEntry } from "./action-audit";
+import { auditAppendCall } from "../audit/audit-recorder";
+import { findByIdempotencyKey, insertDecided, type ActionRow } from "./action.repository";
 import type { ChainCache } from "./chain-cache";
 import { buildDecisionRecord, publicReasons, type PublicReason } from "./decision-record";
-import { lockCounters, readSpend, reserve } from "./spend-ledger";
+import { lockCounters, readSpend } from "./spend-ledger";
 
 export interface ActionTimeouts {
   reservationTtlMs: number;
@@ -53,7 +54,8 @@ export function deniedError(row: Pick<ActionRow, "id" | "action" | "reasons">): 
  *
  * 1. lock the fifteen counters of the request (created if new) in key order;
  * 2. evaluate the agent's chain against that spend, at the clock's now;
- * 3. write the action with its decision record, the reservation, and the audit row last.
+ * 3. write the action with its decision record, the reservation and the audit row, in one
+ *    statement (insertDecided): the counter locks are held for two round trips and the commit.
  *
  * Two actions that share a counter are therefore decided one after the other, each on the
  * spend the other left: a cap's last room goes to one of them, on one process or many. A
@@ -95,13 +97,14 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
       // Every counter of the request is charged, capped or not (see policy/counters.ts).
       const keys = allowed ? [...spend.keys()] : [];
       const ttl = allowed ? timeouts.reservationTtlMs : decision.outcome === "PENDING_APPROVAL" ? timeouts.approvalTtlMs : null;
-      const row = await insertAction(tx, {
+      const row: ActionRow = {
         id: crypto.randomUUID(),
         agentId: agent.agentId,
         ownerId: agent.ownerId,
         action: input.action,
         resource: input.resource,
         estimatedCost: input.estimatedCost,
+        actualCost: null,
         metadata: input.metadata,
         idempotencyKey: input.idempotencyKey,
         inputHash: input.inputHash,
@@ -112,12 +115,14 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
         record: buildDecisionRecord(request, spend, decision, now) as unknown as Record<string, unknown>,
         counterKeys: keys,
         reserved: allowed ? input.estimatedCost : 0n,
+        overrun: false,
         decidedAt: now,
         expiresAt: ttl === null ? null : new Date(now.getTime() + ttl),
-      });
-      if (!row) throw new DuplicateSubmission();
-      if (allowed) await reserve(tx, keys, input.estimatedCost, now);
-      await auditDecision(tx, meta, row, decision, now);
+        resolvedAt: null,
+        resolvedBy: null,
+      };
+      const inserted = await insertDecided(tx, row, auditAppendCall(meta, decisionAuditEntry(row, decision, now)));
+      if (!inserted) throw new DuplicateSubmission();
       return row;
     });
   }

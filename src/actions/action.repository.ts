@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
-import type { DbOrTx, Tx } from "../db/database";
+import { rowsOf, type DbOrTx, type Tx } from "../db/database";
 import { agentActions } from "../db/schema";
 
 export type ActionRow = typeof agentActions.$inferSelect;
@@ -18,15 +18,6 @@ export async function findByIdempotencyKey(db: DbOrTx, agentId: string, key: str
     .from(agentActions)
     .where(and(eq(agentActions.agentId, agentId), eq(agentActions.idempotencyKey, key)))
     .limit(1);
-  return row;
-}
-
-/**
- * Inserts the action; undefined when another transaction already committed (or is about to
- * commit) an action with the same idempotency key: the insert waits for it, then skips.
- */
-export async function insertAction(tx: Tx, values: NewActionRow): Promise<ActionRow | undefined> {
-  const [row] = await tx.insert(agentActions).values(values).onConflictDoNothing().returning();
   return row;
 }
 
@@ -96,4 +87,40 @@ export async function countActions(db: DbOrTx, filter: ActionFilter): Promise<nu
 /** Oldest first: the order a what-if replays them in. */
 export async function actionsInRange(db: DbOrTx, filter: ActionFilter, limit: number): Promise<ActionRow[]> {
   return db.select().from(agentActions).where(conditions(filter)).orderBy(asc(agentActions.decidedAt), asc(agentActions.id)).limit(limit);
+}
+
+const textArray = (values: readonly string[]): SQL =>
+  values.length === 0 ? sql`'{}'::text[]` : sql`ARRAY[${sql.join(values.map((value) => sql`${value}`), sql`, `)}]::text[]`;
+const json = (value: unknown): SQL => (value === null || value === undefined ? sql`NULL` : sql`${JSON.stringify(value)}::jsonb`);
+const time = (value: Date | null | undefined): SQL => (value ? sql`${value.toISOString()}::timestamptz` : sql`NULL`);
+
+/**
+ * Writes a decided action, charges its reservation and appends its audit row in ONE
+ * statement, so the counter locks the caller holds are kept for one round trip (and the
+ * commit) only. With a conflicting idempotency key nothing is inserted, charged or audited
+ * and false is returned. `audit` is `auditAppendCall(...)`, evaluated once per inserted row.
+ */
+export async function insertDecided(
+  tx: Tx,
+  values: NewActionRow & { id: string; counterKeys: string[]; reserved: bigint; decidedAt: Date },
+  audit: SQL,
+): Promise<boolean> {
+  const rows = await tx.execute<{ id: string }>(sql`
+    WITH inserted AS (
+      INSERT INTO agent_actions (id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
+        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at)
+      VALUES (${values.id}::uuid, ${values.agentId}::uuid, ${values.ownerId}::uuid, ${values.action}, ${values.resource ?? null},
+        ${values.estimatedCost.toString()}::bigint, ${json(values.metadata)}, ${values.idempotencyKey ?? null}, ${values.inputHash},
+        ${values.outcome}::action_outcome, ${values.status}::action_status, ${values.shadowOutcome ?? null}::action_outcome,
+        ${json(values.reasons)}, ${json(values.record)}, ${textArray(values.counterKeys)}, ${values.reserved.toString()}::bigint,
+        ${time(values.decidedAt)}, ${time(values.expiresAt)})
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ), charged AS (
+      UPDATE spend_counters SET reserved = reserved + ${values.reserved.toString()}::bigint, updated_at = ${time(values.decidedAt)}
+      WHERE key = ANY(${textArray(values.counterKeys)}) AND EXISTS (SELECT 1 FROM inserted)
+      RETURNING key
+    )
+    SELECT inserted.id::text AS id, (SELECT count(*) FROM charged) AS charged, ${audit} AS chained FROM inserted`);
+  return rowsOf<{ id: string }>(rows).length > 0;
 }

@@ -1,0 +1,64 @@
+/** Load drivers and statistics shared by the benchmarks. */
+import autocannon from "autocannon";
+
+export const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+export const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+export const ROUNDS = 3;
+
+export function median(rounds: Measured[]): Measured {
+  const sorted = [...rounds].sort((x, y) => x.rps - y.rps);
+  const middle = sorted[Math.floor(sorted.length / 2)] as Measured;
+  return { ...middle, errors: rounds.reduce((sum, round) => sum + round.errors, 0) };
+}
+
+export interface Measured {
+  name: string;
+  rps: number;
+  p99: number;
+  errors: number;
+}
+
+/** Runs a load once to warm the JIT and the connections, then again to measure. */
+export async function load(name: string, url: string, options: Partial<autocannon.Options>): Promise<Measured> {
+  const run = (duration: number) =>
+    autocannon({
+      url: `${url}/graphql`,
+      method: "POST",
+      connections: CONNECTIONS,
+      ...options,
+      duration,
+      headers: { "content-type": "application/json", ...options.headers },
+    });
+  await run(WARMUP_S);
+  const result = await run(DURATION_S);
+  const errors = result.errors + result.timeouts + result.non2xx;
+  return { name, rps: result.requests.average, p99: result.latency.p99, errors };
+}
+
+/**
+ * A closed loop of `workers` callers, each starting its next call when the last one ends.
+ * Throughput is completed calls over the time until the last one finished, so slow calls
+ * still running at the deadline are neither lost nor counted for free.
+ */
+export async function closedLoop(name: string, workers: number, call: () => Promise<void>): Promise<Measured> {
+  const started = performance.now();
+  const deadline = started + DURATION_S * 1000;
+  const latencies: number[] = [];
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (performance.now() < deadline) {
+        const begun = performance.now();
+        await call().catch(() => {
+          errors += 1;
+        });
+        latencies.push(performance.now() - begun);
+      }
+    }),
+  );
+  const elapsedS = (performance.now() - started) / 1000;
+  latencies.sort((x, y) => x - y);
+  const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
+  return { name, rps: latencies.length / elapsedS, p99, errors };
+}
