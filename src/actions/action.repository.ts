@@ -95,32 +95,41 @@ const json = (value: unknown): SQL => (value === null || value === undefined ? s
 const time = (value: Date | null | undefined): SQL => (value ? sql`${value.toISOString()}::timestamptz` : sql`NULL`);
 
 /**
- * Writes a decided action, charges its reservation and appends its audit row in ONE
- * statement, so the counter locks the caller holds are kept for one round trip (and the
- * commit) only. With a conflicting idempotency key nothing is inserted, charged or audited
- * and false is returned. `audit` is `auditAppendCall(...)`, evaluated once per inserted row.
+ * Writes a batch of decided actions, charges their reservations (`charges`: amount per
+ * counter, summed over the batch) and appends their audit rows in ONE statement, so the
+ * counter locks the caller holds are kept for one more round trip and the commit only.
+ * `audit` is `auditBatchCall(...)`. The caller has checked idempotency keys under the locks.
  */
-export async function insertDecided(
-  tx: Tx,
-  values: NewActionRow & { id: string; counterKeys: string[]; reserved: bigint; decidedAt: Date },
-  audit: SQL,
-): Promise<boolean> {
-  const rows = await tx.execute<{ id: string }>(sql`
+export async function insertDecidedBatch(tx: Tx, rows: readonly ActionRow[], charges: ReadonlyMap<string, bigint>, now: Date, audit: SQL): Promise<void> {
+  const values = rows.map(
+    (row) => sql`(${row.id}::uuid, ${row.agentId}::uuid, ${row.ownerId}::uuid, ${row.action}, ${row.resource},
+      ${row.estimatedCost.toString()}::bigint, ${json(row.metadata)}, ${row.idempotencyKey}, ${row.inputHash},
+      ${row.outcome}::action_outcome, ${row.status}::action_status, ${row.shadowOutcome}::action_outcome,
+      ${json(row.reasons)}, ${json(row.record)}, ${textArray(row.counterKeys)}, ${row.reserved.toString()}::bigint,
+      ${time(row.decidedAt)}, ${time(row.expiresAt)})`,
+  );
+  const amounts = [...charges.entries()].filter(([, amount]) => amount > 0n);
+  const charge =
+    amounts.length === 0
+      ? sql`SELECT NULL::text AS key WHERE false`
+      : sql`UPDATE spend_counters AS c SET reserved = c.reserved + v.amount, updated_at = ${time(now)}
+          FROM (VALUES ${sql.join(amounts.map(([key, amount]) => sql`(${key}, ${amount.toString()}::bigint)`), sql`, `)}) AS v(key, amount)
+          WHERE c.key = v.key RETURNING c.key`;
+  await tx.execute(sql`
     WITH inserted AS (
       INSERT INTO agent_actions (id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
         outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at)
-      VALUES (${values.id}::uuid, ${values.agentId}::uuid, ${values.ownerId}::uuid, ${values.action}, ${values.resource ?? null},
-        ${values.estimatedCost.toString()}::bigint, ${json(values.metadata)}, ${values.idempotencyKey ?? null}, ${values.inputHash},
-        ${values.outcome}::action_outcome, ${values.status}::action_status, ${values.shadowOutcome ?? null}::action_outcome,
-        ${json(values.reasons)}, ${json(values.record)}, ${textArray(values.counterKeys)}, ${values.reserved.toString()}::bigint,
-        ${time(values.decidedAt)}, ${time(values.expiresAt)})
-      ON CONFLICT DO NOTHING
+      VALUES ${sql.join(values, sql`, `)}
       RETURNING id
-    ), charged AS (
-      UPDATE spend_counters SET reserved = reserved + ${values.reserved.toString()}::bigint, updated_at = ${time(values.decidedAt)}
-      WHERE key = ANY(${textArray(values.counterKeys)}) AND EXISTS (SELECT 1 FROM inserted)
-      RETURNING key
-    )
-    SELECT inserted.id::text AS id, (SELECT count(*) FROM charged) AS charged, ${audit} AS chained FROM inserted`);
-  return rowsOf<{ id: string }>(rows).length > 0;
+    ), charged AS (${charge})
+    SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM charged) AS charged, ${audit} AS chained`);
+}
+
+/** The actions of these (agent, idempotency key) pairs that exist. */
+export async function findByIdempotencyKeys(db: DbOrTx, pairs: readonly { agentId: string; key: string }[]): Promise<ActionRow[]> {
+  if (pairs.length === 0) return [];
+  return db
+    .select()
+    .from(agentActions)
+    .where(or(...pairs.map((pair) => and(eq(agentActions.agentId, pair.agentId), eq(agentActions.idempotencyKey, pair.key)))));
 }

@@ -82,15 +82,26 @@ export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEnt
 
 /**
  * The audit append as one SQL expression (`audit_append(...)`, migration 0008: chain lock,
- * head read and insert in one round trip), for a caller that folds it into a statement of
- * its own. It must be evaluated inside the transaction of the change, after its row locks.
+ * head read and insert in one round trip). Evaluated inside the transaction of the change.
  */
-export function auditAppendCall(meta: RequestMeta, entry: AuditEntry): SQL {
+function auditAppendCall(meta: RequestMeta, entry: AuditEntry): SQL {
   const content = contentOf(meta, entry);
   return sql`audit_append(${AUDIT_CHAIN_LOCK_KEY}, ${content.id}::uuid, ${content.occurredAt.toISOString()}::timestamptz,
     ${content.actorType}::audit_actor_type, ${content.actorId}, ${content.action}, ${content.targetType}, ${content.targetId},
     ${content.outcome}::audit_outcome, ${content.ip}, ${content.userAgent}, ${content.requestId},
     ${JSON.stringify(content.details)}::jsonb, ${canonicalAuditContent(content)})`;
+}
+
+/**
+ * Several audit appends as one SQL expression (`audit_append_batch(...)`, migration 0009),
+ * chained in array order: a batch of decisions committed together writes its rows together.
+ */
+export function auditBatchCall(entries: readonly { meta: RequestMeta; entry: AuditEntry }[]): SQL {
+  const rows = entries.map(({ meta, entry }) => {
+    const content = contentOf(meta, entry);
+    return { ...content, occurredAt: content.occurredAt.toISOString(), canonical: canonicalAuditContent(content) };
+  });
+  return sql`audit_append_batch(${AUDIT_CHAIN_LOCK_KEY}, ${JSON.stringify(rows)}::jsonb)`;
 }
 
 function auditAppend(meta: RequestMeta, entry: AuditEntry): SQL {

@@ -14,8 +14,9 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "dist/src/main.js")], {
+/** `entry`: the compiled script to run (the benchmark runs its floor server instead). */
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000, entry = "dist/src/main.js"): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, entry)], {
     env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,0 +1,157 @@
+import crypto from "node:crypto";
+import { auditBatchCall } from "../audit/audit-recorder";
+import type { AuditEntry } from "../audit/audit-recorder";
+import type { Clock } from "../clock";
+import type { Db, Tx } from "../db/database";
+import { countersFor } from "../policy/counters";
+import type { Decision } from "../policy/decision-types";
+import { evaluate } from "../policy/evaluator";
+import type { ActionRequest, Money, Policy } from "../policy/policy-types";
+import type { RequestMeta } from "../request-meta";
+import type { CheckedActionInput } from "./action-input";
+import { decisionAuditEntry } from "./action-audit";
+import { findByIdempotencyKeys, insertDecidedBatch, type ActionRow } from "./action.repository";
+import { buildDecisionRecord, publicReasons } from "./decision-record";
+import { lockCounters } from "./spend-ledger";
+
+export interface ActionTimeouts {
+  reservationTtlMs: number;
+  approvalTtlMs: number;
+}
+
+/** One action waiting for its decision. */
+export interface PendingDecision {
+  agentId: string;
+  ownerId: string;
+  input: CheckedActionInput;
+  chain: Policy[];
+  request: ActionRequest;
+  meta: RequestMeta;
+}
+
+/** What became of it: decided now, or an earlier action with the same idempotency key. */
+export type BatchResult = { kind: "decided"; row: ActionRow } | { kind: "existing"; row: ActionRow };
+
+const MAX_BATCH = 64;
+const STATUS_OF = { ALLOWED: "RESERVED", PENDING_APPROVAL: "PENDING_APPROVAL", DENIED: "DENIED" } as const;
+const idempotencyId = (agentId: string, key: string) => `${agentId}\u0000${key}`;
+
+/**
+ * Group commit for decisions. Every allowed action charges the GLOBAL counters, so decisions
+ * cannot run side by side: each one has to read the spend the previous one left. Taking
+ * them one transaction at a time would hold the hot counter locks for several round trips
+ * per action. Instead each process queues its actions and decides them in batches: one
+ * transaction locks the counters of the whole batch (in key order), decides the actions in
+ * arrival order, each on the spend the ones before it left (so a cap's last room goes to
+ * one action), then writes every action, every charge and every audit row in one
+ * statement, and commits. An idle process decides an action at once (a batch of one); under
+ * load, batches form while the previous transaction runs. Processes still exclude each
+ * other through the row locks.
+ *
+ * Idempotency keys are checked under the counter locks: a concurrent transaction with the
+ * same agent and key must lock the same AGENT counters, so it has committed (and is seen) or
+ * has not started. Within a batch, a repeated key is decided once.
+ */
+export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: ActionTimeouts }) {
+  const { db, clock, timeouts } = deps;
+  const queue: { pending: PendingDecision; resolve: (result: BatchResult) => void; reject: (error: unknown) => void }[] = [];
+  let draining = false;
+
+  function actionRow(item: PendingDecision, decision: Decision, spend: ReadonlyMap<string, Money>, keys: string[], now: Date): ActionRow {
+    const { input, request } = item;
+    const allowed = decision.outcome === "ALLOWED";
+    const ttl = allowed ? timeouts.reservationTtlMs : decision.outcome === "PENDING_APPROVAL" ? timeouts.approvalTtlMs : null;
+    return {
+      id: crypto.randomUUID(),
+      agentId: item.agentId,
+      ownerId: item.ownerId,
+      action: input.action,
+      resource: input.resource,
+      estimatedCost: input.estimatedCost,
+      actualCost: null,
+      metadata: input.metadata,
+      idempotencyKey: input.idempotencyKey,
+      inputHash: input.inputHash,
+      outcome: decision.outcome,
+      status: STATUS_OF[decision.outcome],
+      shadowOutcome: decision.wouldBe?.outcome ?? null,
+      reasons: publicReasons(decision),
+      record: buildDecisionRecord(request, spend, decision, now) as unknown as Record<string, unknown>,
+      // Every counter of the request is charged, capped or not (see policy/counters.ts).
+      counterKeys: allowed ? keys : [],
+      reserved: allowed ? input.estimatedCost : 0n,
+      overrun: false,
+      decidedAt: now,
+      expiresAt: ttl === null ? null : new Date(now.getTime() + ttl),
+      resolvedAt: null,
+      resolvedBy: null,
+    };
+  }
+
+  async function decideBatch(tx: Tx, batch: readonly PendingDecision[]): Promise<BatchResult[]> {
+    const now = clock.now();
+    const countersOf = batch.map((item) => countersFor(item.request, now));
+    const specs = new Map(countersOf.flat().map((spec) => [spec.key, spec]));
+    const spend = await lockCounters(tx, [...specs.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), now);
+
+    const keyed = batch.flatMap((item) => (item.input.idempotencyKey === null ? [] : [{ agentId: item.agentId, key: item.input.idempotencyKey }]));
+    const earlier = new Map((await findByIdempotencyKeys(tx, keyed)).map((row) => [idempotencyId(row.agentId, row.idempotencyKey ?? ""), row]));
+
+    const results: BatchResult[] = [];
+    const rows: ActionRow[] = [];
+    const audits: { meta: RequestMeta; entry: AuditEntry }[] = [];
+    const charges = new Map<string, Money>();
+    batch.forEach((item, index) => {
+      const id = item.input.idempotencyKey === null ? null : idempotencyId(item.agentId, item.input.idempotencyKey);
+      const existing = id === null ? undefined : earlier.get(id);
+      if (existing) {
+        results.push({ kind: "existing", row: existing });
+        return;
+      }
+      const keys = (countersOf[index] ?? []).map((spec) => spec.key);
+      const view = new Map(keys.map((key) => [key, spend.get(key) ?? 0n]));
+      const decision = evaluate(item.chain, item.request, view, now);
+      const row = actionRow(item, decision, view, keys, now);
+      if (decision.outcome === "ALLOWED") {
+        for (const key of keys) {
+          spend.set(key, (spend.get(key) ?? 0n) + row.estimatedCost);
+          charges.set(key, (charges.get(key) ?? 0n) + row.estimatedCost);
+        }
+      }
+      if (id !== null) earlier.set(id, row);
+      rows.push(row);
+      audits.push({ meta: item.meta, entry: decisionAuditEntry(row, decision, now) });
+      results.push({ kind: "decided", row });
+    });
+    if (rows.length > 0) await insertDecidedBatch(tx, rows, charges, now, auditBatchCall(audits));
+    return results;
+  }
+
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, MAX_BATCH);
+        try {
+          const results = await db.transaction((tx) => decideBatch(tx, batch.map((entry) => entry.pending)));
+          batch.forEach((entry, index) => entry.resolve(results[index] as BatchResult));
+        } catch (error) {
+          for (const entry of batch) entry.reject(error);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  return {
+    /** Resolves once the action's batch has committed (rejects when it could not). */
+    decide(pending: PendingDecision): Promise<BatchResult> {
+      return new Promise((resolve, reject) => {
+        queue.push({ pending, resolve, reject });
+        void drain();
+      });
+    },
+  };
+}

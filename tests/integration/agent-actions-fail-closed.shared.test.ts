@@ -1,0 +1,160 @@
+import { and, count, eq, sql } from "drizzle-orm";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openPostgres, type Database } from "../../src/db/database";
+import { agentActions, auditEvents, spendCounters } from "../../src/db/schema";
+import { SubmitAgentActionDocument, type AgentActionInput, type SubmitAgentActionMutation } from "../generated/graphql";
+import { createAgentWithKey, createPolicy, units, type AgentWithKey } from "../support/agent-fixtures";
+import { ADMIN_DATABASE_URL } from "../support/backend";
+import { loginUser, registerUser } from "../support/fixtures";
+import type { GraphQLResponse } from "../support/graphql-client";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
+
+/**
+ * Fail closed: while the spend ledger (the server's PostgreSQL database) cannot be reached,
+ * a submitted action is refused as SERVICE_UNAVAILABLE, never allowed and never an internal
+ * error, with no SQL or driver text in the answer, and nothing of it is recorded. Once the
+ * database takes connections again the same server decides the next action normally (its
+ * pool reconnects), and the refused idempotency key decides as if it were new.
+ */
+let server: TestServer;
+/** A superuser on the maintenance database: it opens and closes the test database. */
+let superuser: postgres.Sql;
+/** A connection of the test's own to the server's database, for counting what was written. */
+let checker: Database;
+let databaseName: string;
+let agent: AgentWithKey;
+/** An agent whose key this server has never resolved: its first request needs the database. */
+let coldAgent: AgentWithKey;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const admin = await loginUser(server.client, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const owner = await registerUser(server.client);
+  agent = await createAgentWithKey(server.client, owner, "fail-closed agent");
+  coldAgent = await createAgentWithKey(server.client, owner, "cold agent");
+  for (const { id } of [agent, coldAgent]) {
+    await createPolicy(server.client, admin, {
+      name: "llm budget",
+      scope: "AGENT",
+      scopeId: id,
+      rules: [{ pattern: "llm.*", effect: "ALLOW" }],
+      caps: [{ per: "AGENT", window: "DAY", limit: units(100) }],
+    });
+  }
+  superuser = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => undefined });
+  const [row] = (await server.app.database.db.execute(sql`SELECT current_database() AS name`)) as unknown as { name: string }[];
+  expect(row?.name).toMatch(/^ais_test_[0-9a-f]+$/);
+  databaseName = row!.name;
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${databaseName}`;
+  checker = openPostgres(url.toString(), { poolMax: 1 });
+});
+
+afterAll(async () => {
+  // Whatever happened above, the database takes connections again before anything closes.
+  if (databaseName) await reopenLedger();
+  await superuser?.end();
+  await checker?.close();
+  await server?.close();
+});
+
+/** Polls `condition` until it holds; fails after `timeoutMs`. */
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** No new connection to the database is accepted, and every open one is ended. */
+async function cutOffLedger(): Promise<void> {
+  await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS false`);
+  await superuser`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`;
+  await until(async () => {
+    const [row] = await superuser`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${databaseName}`;
+    return row?.n === 0;
+  }, "every connection to the test database has ended");
+}
+
+async function reopenLedger(): Promise<void> {
+  await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`);
+}
+
+const submit = (who: AgentWithKey, input: AgentActionInput) => server.client.request(SubmitAgentActionDocument, { input }, who.auth);
+
+/** What a database or driver error would leak: SQL, PostgreSQL's words, error codes, hosts. */
+const LEAK = /\b(select|insert|update|delete|from|where)\b|sql|postgres|pg_|fatal|sqlstate|57P0|55000|3D000|accepting connections|terminat|ECONN|127\.0\.0\.1|ais_test_|agent_actions|spend_counters/i;
+
+/** Refused as SERVICE_UNAVAILABLE, with nothing allowed and nothing internal in the answer. */
+function expectUnavailable(response: GraphQLResponse<SubmitAgentActionMutation>): void {
+  expect(response.status).not.toBe(500);
+  expect(response.data?.submitAgentAction ?? null).toBeNull();
+  expect(response.errors, JSON.stringify(response.errors)).toHaveLength(1);
+  expect(response.errors![0]!.extensions).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+  expect(JSON.stringify(response.errors)).not.toMatch(LEAK);
+}
+
+async function actionsOf(who: AgentWithKey) {
+  return checker.db.select().from(agentActions).where(eq(agentActions.agentId, who.id));
+}
+
+async function decisionAuditsOf(who: AgentWithKey): Promise<number> {
+  const [row] = await checker.db
+    .select({ n: count() })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.action, "agent.action.decided"), eq(auditEvents.actorId, who.id)));
+  return row?.n ?? 0;
+}
+
+async function agentDayReserved(who: AgentWithKey): Promise<bigint> {
+  const [row] = await checker.db
+    .select({ reserved: spendCounters.reserved })
+    .from(spendCounters)
+    .where(and(eq(spendCounters.per, "AGENT"), eq(spendCounters.window, "DAY"), eq(spendCounters.subject, who.id)));
+  return row?.reserved ?? 0n;
+}
+
+describe("an unreachable spend ledger", () => {
+  it("refuses actions as SERVICE_UNAVAILABLE, records nothing, and decides normally once the database is back", async () => {
+    // Warm up: the agent's key and policy chain are now cached, so the action itself is the
+    // first thing to need the database.
+    const warm = (await server.client.ok(SubmitAgentActionDocument, { input: { action: "llm.completion", estimatedCost: units(2) } }, agent.auth))
+      .submitAgentAction;
+    expect(warm).toMatchObject({ decision: "ALLOWED", status: "RESERVED" });
+
+    await cutOffLedger();
+    try {
+      // Without a key the first database contact is the decision's transaction; with one, the
+      // look-up of an earlier decision of that key; for a cold key, resolving the key.
+      expectUnavailable(await submit(agent, { action: "llm.completion", estimatedCost: units(3) }));
+      expectUnavailable(await submit(agent, { action: "llm.completion", estimatedCost: units(5), idempotencyKey: "during-outage" }));
+      expectUnavailable(await submit(coldAgent, { action: "llm.completion", estimatedCost: units(1) }));
+    } finally {
+      await reopenLedger();
+    }
+
+    // The same server, the same pool: the refused key now decides as a new action.
+    const retried = (
+      await server.client.ok(
+        SubmitAgentActionDocument,
+        { input: { action: "llm.completion", estimatedCost: units(5), idempotencyKey: "during-outage" } },
+        agent.auth,
+      )
+    ).submitAgentAction;
+    expect(retried).toMatchObject({ decision: "ALLOWED", status: "RESERVED", reserved: units(5) });
+    const cold = (await server.client.ok(SubmitAgentActionDocument, { input: { action: "llm.completion", estimatedCost: units(1) } }, coldAgent.auth))
+      .submitAgentAction;
+    expect(cold).toMatchObject({ decision: "ALLOWED" });
+
+    // The refused attempts left no row, no audit row and no reservation.
+    const rows = await actionsOf(agent);
+    expect(rows.map((row) => row.id).sort()).toEqual([warm.id, retried.id].sort());
+    expect(rows.find((row) => row.idempotencyKey === "during-outage")?.id).toBe(retried.id);
+    expect(await decisionAuditsOf(agent)).toBe(2);
+    expect(await agentDayReserved(agent)).toBe(BigInt(units(2)) + BigInt(units(5)));
+    expect((await actionsOf(coldAgent)).map((row) => row.id)).toEqual([cold.id]);
+    expect(await decisionAuditsOf(coldAgent)).toBe(1);
+  });
+});
