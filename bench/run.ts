@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     // The bench measures throughput, not the limits that protect it (they have their own tests).
     RATE_LIMIT_SCALE: "1000000",
     MFA_REQUIRED_ROLES: "none",
+    ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
   }, 30_000, "dist/bench/floor-server.js");
   try {
     const email = `bench-${Date.now()}@example.com`;

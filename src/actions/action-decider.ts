@@ -63,8 +63,8 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
     return { row: existing, replayed: true };
   }
 
-  async function requestFor(agent: Pick<AgentPrincipal, "agentId" | "ownerId">, input: CheckedActionInput) {
-    const { chain, ownerRoles } = await chains.get({ id: agent.agentId, ownerId: agent.ownerId });
+  async function requestFor(agent: Pick<AgentPrincipal, "agentId" | "ownerId" | "chainStamp">, input: CheckedActionInput) {
+    const { chain, ownerRoles } = await chains.get({ id: agent.agentId, ownerId: agent.ownerId, chainStamp: agent.chainStamp });
     const request: ActionRequest = {
       agentId: agent.agentId,
       ownerId: agent.ownerId,

@@ -12,7 +12,7 @@ import type { Policy } from "../policy/policy-types";
 import { toPolicy } from "../policies/policy-codec";
 import { findVersion } from "../policies/policy.repository";
 import type { ActionRow } from "./action.repository";
-import { canonicalJson, publicReasons, requestOf, spendOf, type DecisionRecord } from "./decision-record";
+import { decisionDigest, publicReasons, requestOf, spendOf, type DecisionRecord } from "./decision-record";
 
 export interface ReplayResult {
   actionId: string;
@@ -53,7 +53,7 @@ export async function replayDecision(row: ActionRow, load: VersionLoader): Promi
       actionId: row.id,
       recordedOutcome: row.outcome,
       replayedOutcome: replayed.outcome,
-      matches: canonicalJson(replayed) === canonicalJson(record.decision),
+      matches: decisionDigest(replayed) === record.decisionSha256,
       reasons: publicReasons(replayed),
     },
   };

@@ -89,39 +89,53 @@ export async function actionsInRange(db: DbOrTx, filter: ActionFilter, limit: nu
   return db.select().from(agentActions).where(conditions(filter)).orderBy(asc(agentActions.decidedAt), asc(agentActions.id)).limit(limit);
 }
 
-const textArray = (values: readonly string[]): SQL =>
-  values.length === 0 ? sql`'{}'::text[]` : sql`ARRAY[${sql.join(values.map((value) => sql`${value}`), sql`, `)}]::text[]`;
-const json = (value: unknown): SQL => (value === null || value === undefined ? sql`NULL` : sql`${JSON.stringify(value)}::jsonb`);
-const time = (value: Date | null | undefined): SQL => (value ? sql`${value.toISOString()}::timestamptz` : sql`NULL`);
-
 /**
  * Writes a batch of decided actions, charges their reservations (`charges`: amount per
  * counter, summed over the batch) and appends their audit rows in ONE statement, so the
- * counter locks the caller holds are kept for one more round trip and the commit only.
- * `audit` is `auditBatchCall(...)`. The caller has checked idempotency keys under the locks.
+ * counter locks the caller holds are kept for one more round trip and the commit only. The
+ * rows travel as one JSON parameter (`jsonb_to_recordset`): the statement text is the same
+ * for every batch, prepared once. `audit` is `auditBatchCall(...)`. The caller has checked
+ * idempotency keys under the locks.
  */
 export async function insertDecidedBatch(tx: Tx, rows: readonly ActionRow[], charges: ReadonlyMap<string, bigint>, now: Date, audit: SQL): Promise<void> {
-  const values = rows.map(
-    (row) => sql`(${row.id}::uuid, ${row.agentId}::uuid, ${row.ownerId}::uuid, ${row.action}, ${row.resource},
-      ${row.estimatedCost.toString()}::bigint, ${json(row.metadata)}, ${row.idempotencyKey}, ${row.inputHash},
-      ${row.outcome}::action_outcome, ${row.status}::action_status, ${row.shadowOutcome}::action_outcome,
-      ${json(row.reasons)}, ${json(row.record)}, ${textArray(row.counterKeys)}, ${row.reserved.toString()}::bigint,
-      ${time(row.decidedAt)}, ${time(row.expiresAt)})`,
-  );
-  const amounts = [...charges.entries()].filter(([, amount]) => amount > 0n);
-  const charge =
-    amounts.length === 0
-      ? sql`SELECT NULL::text AS key WHERE false`
-      : sql`UPDATE spend_counters AS c SET reserved = c.reserved + v.amount, updated_at = ${time(now)}
-          FROM (VALUES ${sql.join(amounts.map(([key, amount]) => sql`(${key}, ${amount.toString()}::bigint)`), sql`, `)}) AS v(key, amount)
-          WHERE c.key = v.key RETURNING c.key`;
+  const actions = rows.map((row) => ({
+    id: row.id,
+    agent_id: row.agentId,
+    owner_id: row.ownerId,
+    action: row.action,
+    resource: row.resource,
+    estimated_cost: row.estimatedCost.toString(),
+    metadata: row.metadata,
+    idempotency_key: row.idempotencyKey,
+    input_hash: row.inputHash,
+    outcome: row.outcome,
+    status: row.status,
+    shadow_outcome: row.shadowOutcome,
+    reasons: row.reasons,
+    record: row.record,
+    counter_keys: row.counterKeys,
+    reserved: row.reserved.toString(),
+    decided_at: row.decidedAt.toISOString(),
+    expires_at: row.expiresAt?.toISOString() ?? null,
+  }));
+  const amounts = [...charges.entries()].filter(([, amount]) => amount > 0n).map(([key, amount]) => ({ key, amount: amount.toString() }));
   await tx.execute(sql`
     WITH inserted AS (
       INSERT INTO agent_actions (id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
         outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at)
-      VALUES ${sql.join(values, sql`, `)}
+      SELECT id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
+        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at
+      FROM jsonb_to_recordset(${JSON.stringify(actions)}::jsonb) AS r(id uuid, agent_id uuid, owner_id uuid, action text,
+        resource text, estimated_cost bigint, metadata jsonb, idempotency_key text, input_hash text, outcome action_outcome,
+        status action_status, shadow_outcome action_outcome, reasons jsonb, record jsonb, counter_keys text[], reserved bigint,
+        decided_at timestamptz, expires_at timestamptz)
       RETURNING id
-    ), charged AS (${charge})
+    ), charged AS (
+      UPDATE spend_counters AS c SET reserved = c.reserved + v.amount, updated_at = ${now.toISOString()}::timestamptz
+      FROM jsonb_to_recordset(${JSON.stringify(amounts)}::jsonb) AS v(key text, amount bigint)
+      WHERE c.key = v.key
+      RETURNING c.key
+    )
     SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM charged) AS charged, ${audit} AS chained`);
 }
 

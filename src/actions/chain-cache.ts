@@ -9,7 +9,7 @@ export interface AgentChain {
 
 export interface ChainCache {
   /** The agent's current chain: from this process's cache when no stamp it depends on moved. */
-  get(agent: { id: string; ownerId: string }): Promise<AgentChain>;
+  get(agent: { id: string; ownerId: string; chainStamp?: string }): Promise<AgentChain>;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -26,7 +26,8 @@ export function createChainCache(deps: { versions: PrincipalVersions; policies: 
   const entries = new Map<string, { stamp: string; value: AgentChain }>();
   return {
     async get(agent) {
-      const stamp = await deps.versions.chainStamp(agent.ownerId, agent.id);
+      // An agent's request brings the stamp read at authentication; others read it now.
+      const stamp = agent.chainStamp ?? (await deps.versions.chainStamp(agent.ownerId, agent.id));
       const cached = entries.get(agent.id);
       if (cached && cached.stamp === stamp) return cached.value;
       const value = await deps.policies.agentChain(agent);

@@ -1,9 +1,12 @@
 /**
  * What a decision leaves behind for a reviewer: the input, the instant, the spend view it
- * read, the policies (id and version) it considered, and the decision itself. Stored as JSON
- * (money as decimal strings, since JSON has no exact 64-bit integer); `replay` rebuilds the
- * evaluator's input from it and must reach a deep-equal decision.
+ * read, the policies (id and version) it considered, and a digest of the decision itself.
+ * Stored as JSON (money as decimal strings, since JSON has no exact 64-bit integer), kept
+ * small (it is written with every action); `replay` rebuilds the evaluator's input from it
+ * and must reach a decision with the same digest.
  */
+import crypto from "node:crypto";
+import { countersFor } from "../policy/counters";
 import type { Decision, DecisionCore, Reason } from "../policy/decision-types";
 import type { ActionRequest, Money, SpendView } from "../policy/policy-types";
 
@@ -21,11 +24,20 @@ export interface DecisionRecord {
     resource: string | null;
     estimatedCost: string;
   };
-  /** Spend before the decision of every counter it read (enforced and shadow caps). */
-  spend: Record<string, string>;
+  /**
+   * Spend before the decision of each of the request's fifteen counters, in the order of
+   * `countersFor(request, at)` (the keys follow from the request and the instant).
+   */
+  spend: string[];
   /** Every policy version the evaluation considered, enforced and shadow. */
   policies: { id: string; version: number; mode: string }[];
-  decision: unknown;
+  outcome: string;
+  /**
+   * SHA-256 of the decision's canonical JSON (outcome, reasons, deciding rule, every cap
+   * with its spend before and after, policies, the shadow pass): a replay must reproduce it
+   * exactly. The readable parts are kept beside it (the action's reasons, the audit row).
+   */
+  decisionSha256: string;
 }
 
 /** JSON-safe deep copy: bigint becomes its decimal string; undefined members are dropped. */
@@ -60,6 +72,10 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(sorted(jsonSafe(value)));
 }
 
+export function decisionDigest(decision: unknown): string {
+  return crypto.createHash("sha256").update(canonicalJson(decision)).digest("hex");
+}
+
 export function buildDecisionRecord(request: ActionRequest, spend: SpendView, decision: Decision, at: Date): DecisionRecord {
   const considered = new Map<string, { id: string; version: number; mode: string }>();
   for (const ref of [...decision.policies, ...(decision.wouldBe?.policies ?? [])]) {
@@ -76,9 +92,10 @@ export function buildDecisionRecord(request: ActionRequest, spend: SpendView, de
       resource: request.resource ?? null,
       estimatedCost: request.estimatedCost.toString(),
     },
-    spend: Object.fromEntries([...spend.entries()].map(([key, amount]) => [key, amount.toString()])),
+    spend: countersFor(request, at).map((counter) => (spend.get(counter.key) ?? 0n).toString()),
     policies: [...considered.values()],
-    decision: jsonSafe(decision),
+    outcome: decision.outcome,
+    decisionSha256: decisionDigest(decision),
   };
 }
 
@@ -87,7 +104,8 @@ export function requestOf(record: DecisionRecord): ActionRequest {
 }
 
 export function spendOf(record: DecisionRecord): Map<string, Money> {
-  return new Map(Object.entries(record.spend).map(([key, amount]) => [key, BigInt(amount)]));
+  const counters = countersFor(record.request, new Date(record.at));
+  return new Map(counters.map((counter, index) => [counter.key, BigInt(record.spend[index] ?? "0")]));
 }
 
 /**

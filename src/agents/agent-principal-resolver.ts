@@ -70,24 +70,21 @@ export function createAgentPrincipalResolver(deps: {
       if (!token) return { ok: false, reason: "invalid" };
       const now = clock.now().getTime();
       let entry = cache.get(token.id);
-      const stamps = entry
-        ? await Promise.all([versions.currentAgent(entry.principal.agentId), versions.current(entry.principal.ownerId)])
-        : undefined;
+      // One round trip: the agent's and owner's stamps, and the policy chain's (handed on
+      // with the principal, so the action path needs no read of its own).
+      let stamps = entry ? await versions.agentStamps(entry.principal.agentId, entry.principal.ownerId) : undefined;
       const fresh =
-        entry && stamps && entry.agentStamp === stamps[0] && entry.ownerStamp === stamps[1].user && now - entry.cachedAt < CACHE_TTL_MS;
+        entry && stamps && entry.agentStamp === stamps.agent && entry.ownerStamp === stamps.owner && now - entry.cachedAt < CACHE_TTL_MS;
       if (!fresh) {
         cache.delete(token.id);
         // Stamps are read before the rows they vouch for: a change that lands in between
         // leaves a newer stamp behind, so the next request reloads.
         const probe = await load(token.id);
         if (!probe) return { ok: false, reason: "revoked" };
-        const [agentStamp, ownerStamps] = await Promise.all([
-          versions.currentAgent(probe.principal.agentId),
-          versions.current(probe.principal.ownerId),
-        ]);
+        stamps = await versions.agentStamps(probe.principal.agentId, probe.principal.ownerId);
         const loaded = await load(token.id);
         if (!loaded) return { ok: false, reason: "revoked" };
-        entry = { ...loaded, agentStamp, ownerStamp: ownerStamps.user, cachedAt: now };
+        entry = { ...loaded, agentStamp: stamps.agent, ownerStamp: stamps.owner, cachedAt: now };
         if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
         cache.set(token.id, entry);
       }
@@ -95,7 +92,7 @@ export function createAgentPrincipalResolver(deps: {
       if (!secretMatches(token.secret, live.secretHash)) return { ok: false, reason: "invalid" };
       if (live.expiresAt && live.expiresAt.getTime() <= now) return { ok: false, reason: "expired" };
       touch(token.id, now);
-      return { ok: true, principal: live.principal };
+      return { ok: true, principal: { ...live.principal, chainStamp: (stamps as { chain: string }).chain } };
     },
   };
 }

@@ -30,6 +30,8 @@ export interface PrincipalVersions {
    * round trip.
    */
   chainStamp(ownerId: string, agentId: string): Promise<string>;
+  /** The agent's and its owner's stamps and the chain stamp, in one round trip. */
+  agentStamps(agentId: string, ownerId: string): Promise<{ agent: string; owner: string; chain: string }>;
   bumpPolicies(): Promise<void>;
 }
 
@@ -62,12 +64,15 @@ export function createPrincipalVersions(store: SharedStore): PrincipalVersions {
       await store.set(AGENT_KEY(agentId), freshStamp(), STAMP_TTL_MS);
     },
     async chainStamp(ownerId, agentId) {
+      return (await this.agentStamps(agentId, ownerId)).chain;
+    },
+    async agentStamps(agentId, ownerId) {
       const keys = [POLICIES_KEY, ROLES_KEY, USER_KEY(ownerId), AGENT_KEY(agentId)];
       const stamps = await store.mget(keys);
       const filled = await Promise.all(
         stamps.map((stamp, index) => stamp ?? store.setIfAbsent(keys[index] as string, freshStamp(), STAMP_TTL_MS)),
       );
-      return filled.join(".");
+      return { agent: filled[3] as string, owner: filled[2] as string, chain: filled.join(".") };
     },
     async bumpPolicies() {
       await store.set(POLICIES_KEY, freshStamp(), STAMP_TTL_MS);

@@ -21,6 +21,8 @@ export interface AgentPrincipal {
   readonly ownerId: string;
   readonly keyId: string;
   readonly agent: AgentRow;
+  /** The agent's policy-chain stamp as read when this request was authenticated. */
+  readonly chainStamp?: string;
 }
 
 /** A person. Agents are principals of their own kind (AgentPrincipal), never a Principal. */
