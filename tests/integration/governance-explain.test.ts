@@ -4,6 +4,7 @@ import { agentActions, auditEvents } from "../../src/db/schema";
 import {
   AgentActionByIdDocument,
   AgentActionsDocument,
+  GrantRoleDocument,
   MyAgentActionsDocument,
   ReplayDecisionDocument,
   SetPolicyModeDocument,
@@ -126,6 +127,20 @@ describe("the record of a decision", () => {
     const now = await submit(agent, { action: "llm.completion", estimatedCost: "1" });
     expectRefused(now, "POLICY_DENIED");
     expect((now.errors![0]!.extensions!.reasons as { code: string }[])[0]!.code).toBe("RULE_DENY");
+  });
+});
+
+describe("what a chain depends on", () => {
+  it("a role granted to the owner brings that role's policies into the very next decision", async () => {
+    const owner = await registerUser(server.client);
+    const agent = await createAgentWithKey(server.client, owner);
+    await createPolicy(server.client, admin, { name: "managers report", scope: "ROLE", scopeId: "MANAGER", rules: [{ pattern: "reports.*", effect: "ALLOW" }] });
+    const before = await submit(agent, { action: "reports.weekly", estimatedCost: "0" });
+    expectRefused(before, "POLICY_DENIED");
+    await server.client.ok(GrantRoleDocument, { userId: owner.user.id, role: "MANAGER" }, as(admin));
+    const after = await submitOk(agent, { action: "reports.weekly", estimatedCost: "0" });
+    expect(after).toMatchObject({ decision: "ALLOWED" });
+    expect(after.reasons[0]).toMatchObject({ code: "RULE_ALLOW", scope: "ROLE" });
   });
 });
 

@@ -28,7 +28,10 @@ export interface TestServer {
  * its own Redis key prefix). bcrypt runs at cost 4 here: the cost is configuration, and
  * tests measure behaviour, not hashing time.
  */
-export async function startTestServer(options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  options: { clock?: Clock; env?: Record<string, string>; extraResolvers?: Function[] } = {},
+): Promise<TestServer> {
   const backend = BACKEND;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ais-test-"));
   const testDatabase = await createTestDatabase(backend);
@@ -53,7 +56,7 @@ export async function startTestServer(options: { clock?: Clock; env?: Record<str
     backend === "postgres"
       ? createRedisStore(REDIS_URL, { keyPrefix: uniqueRedisPrefix() })
       : createMemoryStore(clock ?? { now: () => new Date() });
-  const app = await createApp(config, { clock, database: testDatabase.database, store });
+  const app = await createApp(config, { clock, database: testDatabase.database, store, extraResolvers: options.extraResolvers });
   const address = await app.listen();
   const url = `http://127.0.0.1:${address.port}`;
   return {
