@@ -1,17 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { checkActionInput, MAX_ACTION_COST } from "../../src/actions/action-input";
-import { UserInputError } from "../../src/errors/errors";
+import { refusedField } from "../support/assertions";
 
 /** What an agent may submit, refused before any decision with the field named. */
-const field = (run: () => unknown): string | undefined => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof UserInputError) return error.field;
-    throw error;
-  }
-  return undefined;
-};
+const field = refusedField;
 
 describe("checkActionInput", () => {
   it("accepts a plain action and fills the optional parts", () => {

@@ -1,3 +1,4 @@
+import { refusedField } from "../support/assertions";
 import { describe, expect, it } from "vitest";
 import {
   actionPrefix,
@@ -7,17 +8,8 @@ import {
   parsePageSize,
   parseSeq,
 } from "../../src/audit/audit-filter";
-import { UserInputError } from "../../src/errors/errors";
 
-function fieldOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof UserInputError) return error.field;
-    throw error;
-  }
-  return undefined;
-}
+const fieldOf = refusedField;
 
 describe("audit filter", () => {
   it("keeps what is given and drops nulls", () => {
