@@ -76,7 +76,7 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
       status: STATUS_OF[decision.outcome],
       shadowOutcome: decision.wouldBe?.outcome ?? null,
       reasons: publicReasons(decision),
-      record: buildDecisionRecord(request, spend, decision, now) as unknown as Record<string, unknown>,
+      record: buildDecisionRecord(request, spend, decision, now, keys) as unknown as Record<string, unknown>,
       // Every counter of the request is charged, capped or not (see policy/counters.ts).
       counterKeys: allowed ? keys : [],
       reserved: allowed ? input.estimatedCost : 0n,

@@ -72,11 +72,18 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(sorted(jsonSafe(value)));
 }
 
-export function decisionDigest(decision: unknown): string {
-  return crypto.createHash("sha256").update(canonicalJson(decision)).digest("hex");
+/**
+ * SHA-256 of the decision as JSON (bigints as strings). The evaluator builds every decision
+ * object in one fixed shape and key order, so the same decision always serializes alike and
+ * no key sorting is needed; the digest is never computed from a stored (reordered) copy.
+ */
+export function decisionDigest(decision: Decision): string {
+  const json = JSON.stringify(decision, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+  return crypto.createHash("sha256").update(json).digest("hex");
 }
 
-export function buildDecisionRecord(request: ActionRequest, spend: SpendView, decision: Decision, at: Date): DecisionRecord {
+/** `counterKeys`: the request's `countersFor` keys at `at`, when the caller has them. */
+export function buildDecisionRecord(request: ActionRequest, spend: SpendView, decision: Decision, at: Date, counterKeys?: readonly string[]): DecisionRecord {
   const considered = new Map<string, { id: string; version: number; mode: string }>();
   for (const ref of [...decision.policies, ...(decision.wouldBe?.policies ?? [])]) {
     considered.set(`${ref.id}@${ref.version}`, { id: ref.id, version: ref.version, mode: ref.mode });
@@ -92,7 +99,7 @@ export function buildDecisionRecord(request: ActionRequest, spend: SpendView, de
       resource: request.resource ?? null,
       estimatedCost: request.estimatedCost.toString(),
     },
-    spend: countersFor(request, at).map((counter) => (spend.get(counter.key) ?? 0n).toString()),
+    spend: (counterKeys ?? countersFor(request, at).map((counter) => counter.key)).map((key) => (spend.get(key) ?? 0n).toString()),
     policies: [...considered.values()],
     outcome: decision.outcome,
     decisionSha256: decisionDigest(decision),

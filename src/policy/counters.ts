@@ -9,7 +9,7 @@
 import {
   CAP_COUNTERS,
   CAP_WINDOWS,
-  capKey,
+  capSubject,
   serializeCapKey,
   windowBounds,
   type ActionRequest,
@@ -29,19 +29,17 @@ export interface CounterSpec {
 
 /** Every counter of the request at `now`, sorted by key (the order they are locked in). */
 export function countersFor(request: Pick<ActionRequest, "agentId" | "ownerId">, now: Date): CounterSpec[] {
+  // Five window instances, each computed once, for three subjects: on every action's path.
+  const windows = CAP_WINDOWS.map((window) => {
+    const bounds = windowBounds(window, now);
+    return { window, start: window === "TOTAL" ? null : bounds.start, end: bounds.end, startKey: window === "TOTAL" ? "TOTAL" : bounds.start.toISOString() };
+  });
   const specs: CounterSpec[] = [];
   for (const per of CAP_COUNTERS) {
-    for (const window of CAP_WINDOWS) {
-      const key = capKey({ per, window }, request, now);
-      const bounds = windowBounds(window, now);
-      specs.push({
-        key: serializeCapKey(key),
-        per,
-        window,
-        subject: key.subject,
-        windowStart: window === "TOTAL" ? null : bounds.start,
-        windowEnd: bounds.end,
-      });
+    const subject = capSubject(per, request);
+    for (const { window, start, end, startKey } of windows) {
+      const key = serializeCapKey({ per, window, subject, windowStart: startKey });
+      specs.push({ key, per, window, subject, windowStart: start, windowEnd: end });
     }
   }
   return specs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
