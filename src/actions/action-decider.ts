@@ -59,7 +59,8 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
     if (existing.inputHash !== input.inputHash) {
       throw new ConflictError("This idempotency key was already used for a different action", "idempotencyKey");
     }
-    if (existing.outcome === "DENIED") throw deniedError(existing);
+    // Denied at submission, or held and then denied when an approver re-decided it.
+    if (existing.outcome === "DENIED" || existing.status === "DENIED") throw deniedError(existing);
     return { row: existing, replayed: true };
   }
 
@@ -92,7 +93,7 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
         throw failClosed(error);
       }
       if (result.kind === "existing") return replayed(result.row, input);
-      if (result.row.outcome === "DENIED") throw deniedError(result.row);
+      if (result.row.status === "DENIED") throw deniedError(result.row);
       return { row: result.row, replayed: false };
     },
 

@@ -29,6 +29,21 @@ const MAX_RESOURCE = 512;
 const MAX_KEY = 200;
 const MAX_METADATA_BYTES = 8_192;
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const unstorable = (text: string) => CONTROL.test(text) || LONE_SURROGATE.test(text);
+
+/** Whether any key or string in a JSON value holds a control character or a lone surrogate. */
+function hasUnstorableText(value: unknown): boolean {
+  if (typeof value === "string") return unstorable(value);
+  if (Array.isArray(value)) return value.some(hasUnstorableText);
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).some(([key, inner]) => unstorable(key) || hasUnstorableText(inner));
+  }
+  return false;
+}
+
 export function checkCost(cost: Money, field: string): Money {
   if (typeof cost !== "bigint") throw new UserInputError("A cost is a whole number of micro-units", field);
   if (cost < 0n) throw new UserInputError("A cost cannot be negative", field);
@@ -47,6 +62,7 @@ export function checkActionInput(input: ActionInput): CheckedActionInput {
   if (resource !== null && (resource.length === 0 || resource.length > MAX_RESOURCE)) {
     throw new UserInputError(`A resource is 1 to ${MAX_RESOURCE} characters`, "resource");
   }
+  if (resource !== null && unstorable(resource)) throw new UserInputError("A resource cannot contain control characters", "resource");
   const estimatedCost = checkCost(input.estimatedCost, "estimatedCost");
   const idempotencyKey = input.idempotencyKey ?? null;
   if (idempotencyKey !== null && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
@@ -55,6 +71,10 @@ export function checkActionInput(input: ActionInput): CheckedActionInput {
   const metadata = input.metadata ?? null;
   if (metadata !== null && Buffer.byteLength(JSON.stringify(metadata), "utf8") > MAX_METADATA_BYTES) {
     throw new UserInputError(`Metadata is at most ${MAX_METADATA_BYTES} bytes of JSON`, "metadata");
+  }
+  // PostgreSQL's jsonb refuses NUL and lone surrogates: refuse them here, naming the field.
+  if (metadata !== null && hasUnstorableText(metadata)) {
+    throw new UserInputError("Metadata keys and strings cannot contain control characters or unpaired surrogates", "metadata");
   }
   const inputHash = crypto
     .createHash("sha256")

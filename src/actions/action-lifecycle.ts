@@ -143,9 +143,9 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
       return onAction(id, async (tx, row, now) => {
         ownAction(agent, row);
         if (row.status === "SETTLED" && row.actualCost === actualCost) return { row };
-        if (row.status !== "RESERVED" && row.status !== "EXPIRED") {
-          throw new ConflictError(`The action is ${row.status}: only an allowed action can be settled`, "id");
-        }
+        // EXPIRED is settled late only when it was a reservation (an expired hold never ran).
+        const wasReserved = row.status === "RESERVED" || (row.status === "EXPIRED" && row.counterKeys.length > 0);
+        if (!wasReserved) throw new ConflictError(`The action is ${row.status}: only an allowed action can be settled`, "id");
         await lockExisting(tx, row.counterKeys);
         await settle(tx, row.counterKeys, row.reserved, actualCost, now);
         const overrun = actualCost > row.estimatedCost;

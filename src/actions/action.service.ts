@@ -35,6 +35,7 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
 
   /** The filter a viewer may see, narrowed by what they asked for. */
   async function visible(viewer: ActionViewer, filter: ActionFilter): Promise<ActionFilter> {
+    if (filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "agentId");
     if (viewer.kind === "agent") return { ...filter, agentIds: [viewer.agent.agentId] };
     if (seesAll(viewer.user)) return filter;
     const own = (await listAgents(db, viewer.user.userId)).map((agent) => agent.id);
@@ -94,6 +95,12 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
      */
     async whatIf(user: Principal, draft: PolicyDraft, options: { replaces?: string | null; filter: ActionFilter }): Promise<WhatIfReport> {
       const content = checkPolicyDraft(draft);
+      // Without policies:read, only what an owner could write: an AGENT policy (which cannot
+      // hold GLOBAL caps), replayed over their own agents' actions. A broader proposal would
+      // reveal the recorded spend of everyone's counters.
+      if (!hasPermission(user, "policies:read") && content.scope !== "AGENT") {
+        throw new ForbiddenError("Trying a policy of a scope other than AGENT needs policies:read");
+      }
       const replaces = options.replaces ?? null;
       if (replaces !== null && !isUuid(replaces)) throw new UserInputError("Not a valid id", "replaces");
       const proposed: Policy = {
@@ -107,6 +114,7 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
         rules: withRuleIds([], content.rules ?? [], proposedPolicyId),
         caps: withCapIds([], content.caps ?? [], proposedPolicyId),
       };
+      if (options.filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "agentId");
       const scoped = hasPermission(user, "policies:read") ? options.filter : await visible({ kind: "user", user }, options.filter);
       const rows = await actionsInRange(db, scoped, MAX_WHAT_IF);
       return whatIf(rows, proposed, replaces, createVersionLoader(db));

@@ -127,6 +127,11 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
     return results;
   }
 
+  async function run(batch: typeof queue): Promise<void> {
+    const results = await db.transaction((tx) => decideBatch(tx, batch.map((entry) => entry.pending)));
+    batch.forEach((entry, index) => entry.resolve(results[index] as BatchResult));
+  }
+
   async function drain(): Promise<void> {
     if (draining) return;
     draining = true;
@@ -134,10 +139,10 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
       while (queue.length > 0) {
         const batch = queue.splice(0, MAX_BATCH);
         try {
-          const results = await db.transaction((tx) => decideBatch(tx, batch.map((entry) => entry.pending)));
-          batch.forEach((entry, index) => entry.resolve(results[index] as BatchResult));
-        } catch (error) {
-          for (const entry of batch) entry.reject(error);
+          await run(batch);
+        } catch {
+          // One action's row must not fail the others: decide each alone, each with its own fate.
+          for (const entry of batch) await run([entry]).catch((error: unknown) => entry.reject(error));
         }
       }
     } finally {

@@ -19,10 +19,12 @@ import type { Money, SpendView } from "../policy/policy-types";
 export async function lockCounters(tx: Tx, specs: readonly CounterSpec[], now: Date): Promise<Map<string, Money>> {
   const spend = new Map<string, Money>();
   if (specs.length === 0) return spend;
+  // Code-unit order, as ORDER BY key COLLATE "C" in lockExisting: one lock order everywhere.
+  const ordered = [...specs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const rows = await tx
     .insert(spendCounters)
     .values(
-      specs.map((spec) => ({
+      ordered.map((spec) => ({
         key: spec.key,
         per: spec.per,
         window: spec.window,
@@ -45,7 +47,7 @@ export async function lockExisting(tx: Tx, keys: readonly string[]): Promise<voi
     .select({ key: spendCounters.key })
     .from(spendCounters)
     .where(inArray(spendCounters.key, [...keys]))
-    .orderBy(spendCounters.key)
+    .orderBy(sql`${spendCounters.key} COLLATE "C"`)
     .for("update");
 }
 

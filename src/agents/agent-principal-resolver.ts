@@ -29,7 +29,8 @@ const TOUCH_EVERY_MS = 60_000;
 
 /**
  * Agent API keys to principals. Like user principals, each process caches what it loaded and
- * checks two version stamps per request (the agent's and its owner's): revoking a key,
+ * checks version stamps per request, in one round trip (the agent's and its owner's, with
+ * the policy chain's stamp read alongside for the action path): revoking a key,
  * suspending or deleting an agent, or disabling its owner bumps a stamp before answering,
  * so the next request on any process reloads and refuses. `lastUsedAt` is written at most
  * once a minute per key, off the request path.

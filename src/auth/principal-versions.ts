@@ -21,8 +21,6 @@ export interface PrincipalVersions {
   bumpRoles(): Promise<void>;
   /** The role definitions' stamp alone (for code that needs the role graph, not a user). */
   rolesStamp(): Promise<string>;
-  /** An agent's stamp: its keys, status and ownership. */
-  currentAgent(agentId: string): Promise<string>;
   bumpAgent(agentId: string): Promise<void>;
   /**
    * What an agent's policy chain depends on, as one string: every policy (any change bumps
@@ -38,6 +36,15 @@ export interface PrincipalVersions {
 const freshStamp = () => crypto.randomBytes(9).toString("base64url");
 
 export function createPrincipalVersions(store: SharedStore): PrincipalVersions {
+  async function agentStamps(agentId: string, ownerId: string) {
+    const keys = [POLICIES_KEY, ROLES_KEY, USER_KEY(ownerId), AGENT_KEY(agentId)];
+    const stamps = await store.mget(keys);
+    const filled = await Promise.all(
+      stamps.map((stamp, index) => stamp ?? store.setIfAbsent(keys[index] as string, freshStamp(), STAMP_TTL_MS)),
+    );
+    return { agent: filled[3] as string, owner: filled[2] as string, chain: filled.join(".") };
+  }
+
   return {
     async current(userId) {
       const [user, roles] = await store.mget([USER_KEY(userId), ROLES_KEY]);
@@ -56,24 +63,13 @@ export function createPrincipalVersions(store: SharedStore): PrincipalVersions {
       const [stamp] = await store.mget([ROLES_KEY]);
       return stamp ?? (await store.setIfAbsent(ROLES_KEY, freshStamp(), STAMP_TTL_MS));
     },
-    async currentAgent(agentId) {
-      const [stamp] = await store.mget([AGENT_KEY(agentId)]);
-      return stamp ?? (await store.setIfAbsent(AGENT_KEY(agentId), freshStamp(), STAMP_TTL_MS));
-    },
     async bumpAgent(agentId) {
       await store.set(AGENT_KEY(agentId), freshStamp(), STAMP_TTL_MS);
     },
     async chainStamp(ownerId, agentId) {
-      return (await this.agentStamps(agentId, ownerId)).chain;
+      return (await agentStamps(agentId, ownerId)).chain;
     },
-    async agentStamps(agentId, ownerId) {
-      const keys = [POLICIES_KEY, ROLES_KEY, USER_KEY(ownerId), AGENT_KEY(agentId)];
-      const stamps = await store.mget(keys);
-      const filled = await Promise.all(
-        stamps.map((stamp, index) => stamp ?? store.setIfAbsent(keys[index] as string, freshStamp(), STAMP_TTL_MS)),
-      );
-      return { agent: filled[3] as string, owner: filled[2] as string, chain: filled.join(".") };
-    },
+    agentStamps,
     async bumpPolicies() {
       await store.set(POLICIES_KEY, freshStamp(), STAMP_TTL_MS);
     },

@@ -38,15 +38,20 @@ export function AgentActionGate<Args extends object>(options: GateOptions<Args>)
     context.agentAction = row;
     if (options.settle === "agent") return next();
     if (replayed || row.status !== "RESERVED") return options.notRun?.(row) ?? null;
+    let result: unknown;
     try {
-      const result: unknown = await next();
-      await context.services.actions.settle(agent, row.id, row.estimatedCost, context.meta);
-      return result;
+      result = await next();
     } catch (error) {
       await context.services.actions.cancel(agent, row.id, context.meta).catch((cause: unknown) => {
         context.logger.error({ err: cause, actionId: row.id }, "could not release the reservation of a failed action");
       });
       throw error;
     }
+    // The work ran: its cost stays reserved even if this settle fails (a late settle or the
+    // expiry sweep deals with it); the work is never reported as failed.
+    await context.services.actions.settle(agent, row.id, row.estimatedCost, context.meta).catch((cause: unknown) => {
+      context.logger.error({ err: cause, actionId: row.id }, "could not settle the action after its work ran");
+    });
+    return result;
   });
 }

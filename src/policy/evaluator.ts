@@ -78,8 +78,9 @@ export function replay(recordedChain: readonly Policy[], request: ActionRequest,
 }
 
 /**
- * The distinct counters an allowed (or, at approval time, approved) decision reserves the
- * cost on: several caps with the same (per, window) share one counter, charged once.
+ * The distinct counters the decision's caps read: several caps with the same (per, window)
+ * share one counter. (The ledger charges an allowed action on all fifteen counters of its
+ * request, policy/counters.ts, a superset of these.)
  */
 export function counterKeys(decision: DecisionCore): string[] {
   return [...new Set(decision.caps.map((cap) => cap.key))];

@@ -1,4 +1,5 @@
 import type { ActionRow } from "../actions/action.repository";
+import { isUuid } from "../validation/ids";
 import type { PublicReason } from "../actions/decision-record";
 import { publicReasons } from "../actions/decision-record";
 import type { SpendReport } from "../actions/spend-report";
@@ -80,6 +81,6 @@ export function actionCursor(row: ActionRow): string {
 export function parseActionCursor(cursor: string): { decidedAt: Date; id: string } | null {
   const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
   const decidedAt = new Date(at ?? "");
-  if (!id || !Number.isFinite(decidedAt.getTime())) return null;
+  if (!id || !isUuid(id) || !Number.isFinite(decidedAt.getTime())) return null;
   return { decidedAt, id };
 }

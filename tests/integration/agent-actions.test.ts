@@ -176,6 +176,8 @@ describe("who may submit, and bad input", () => {
       [{ action: "llm.completion", estimatedCost: "1", idempotencyKey: "has space" }, "idempotencyKey"],
       [{ action: "llm.completion", estimatedCost: "1", resource: "x".repeat(513) }, "resource"],
       [{ action: "llm.completion", estimatedCost: "1", metadata: { blob: "y".repeat(9000) } }, "metadata"],
+      [{ action: "llm.completion", estimatedCost: "1", resource: "nul\u0000here" }, "resource"],
+      [{ action: "llm.completion", estimatedCost: "1", metadata: { text: "\ud800" } }, "metadata"],
     ];
     for (const [input, field] of cases) expectRefused(await submit(agent, input), "BAD_USER_INPUT", field);
     expectRefused(await submit(agent, { action: "llm.completion", estimatedCost: "1.5" }), "BAD_USER_INPUT");

@@ -120,6 +120,17 @@ describe("approval", () => {
     expect(await daySpend(agent)).toMatchObject({ reserved: units(5) });
   });
 
+  it("a retry of a held action that an approval denied is denied again", async () => {
+    const agent = await heldAgent(10);
+    const input = { action: "payments.transfer", estimatedCost: units(6), idempotencyKey: "pay-1" };
+    const held = await submitOk(agent, input);
+    await submitOk(agent, { action: "llm.completion", estimatedCost: units(5) });
+    expectRefused(await server.client.request(ApproveAgentActionDocument, { id: held.id }, as(manager)), "POLICY_DENIED");
+    const retry = await server.client.request(SubmitAgentActionDocument, { input }, agent.auth);
+    expectRefused(retry, "POLICY_DENIED");
+    expect(retry.errors![0]!.extensions!.decisionId).toBe(held.id);
+  });
+
   it("rejects; a rejected action can be neither approved nor settled", async () => {
     const agent = await heldAgent();
     const held = await submitOk(agent, { action: "payments.refund", estimatedCost: units(3) });
@@ -148,6 +159,8 @@ describe("expiry", () => {
     expectRefused(await server.client.request(ApproveAgentActionDocument, { id: held.id }, as(manager)), "CONFLICT");
     const after = await server.client.ok(AgentActionByIdDocument, { id: held.id }, as(manager));
     expect(after.agentAction.status).toBe("EXPIRED");
+    // It never ran: there is nothing to settle late.
+    expectRefused(await server.client.request(SettleAgentActionDocument, { id: held.id, actualCost: units(2) }, agent.auth), "CONFLICT", "id");
   });
 
   it("an approval past the hold's expiry expires it instead, even before a sweep", async () => {

@@ -182,6 +182,12 @@ describe("shadow mode and what-if", () => {
     const second = await server.client.ok(WhatIfPolicyDocument, { policy: capped, filter: { agentId: agent.id } }, as(owner));
     expect(second.whatIfPolicy).toMatchObject({ considered: 2, newlyDenied: 1 });
     expect(second.whatIfPolicy.changes[0]).toMatchObject({ actionId: big.id });
+    // Broader proposals would read everyone's recorded spend: they need policies:read.
+    const global = { name: "global", scope: "GLOBAL" as const, caps: [{ per: "GLOBAL" as const, window: "DAY" as const, limit: "0" }] };
+    expectRefused(await server.client.request(WhatIfPolicyDocument, { policy: global }, as(owner)), "FORBIDDEN");
+    const asAdmin = await server.client.ok(WhatIfPolicyDocument, { policy: global, filter: { agentId: agent.id } }, as(admin));
+    expect(asAdmin.whatIfPolicy).toMatchObject({ considered: 2, newlyDenied: 2 });
+    expectRefused(await server.client.request(WhatIfPolicyDocument, { policy: global, filter: { agentId: "not-a-uuid" } }, as(admin)), "BAD_USER_INPUT", "agentId");
   });
 });
 

@@ -19,6 +19,9 @@ describe("checkActionInput", () => {
     ["an empty resource", { action: "llm.chat", estimatedCost: 1n, resource: "" }, "resource"],
     ["an empty key", { action: "llm.chat", estimatedCost: 1n, idempotencyKey: "" }, "idempotencyKey"],
     ["a key outside printable ASCII", { action: "llm.chat", estimatedCost: 1n, idempotencyKey: "ключ" }, "idempotencyKey"],
+    ["a NUL in the resource", { action: "llm.chat", estimatedCost: 1n, resource: "a\u0000b" }, "resource"],
+    ["a NUL in a metadata string", { action: "llm.chat", estimatedCost: 1n, metadata: { nested: ["ok", "x\u0000"] } }, "metadata"],
+    ["a lone surrogate in a metadata key", { action: "llm.chat", estimatedCost: 1n, metadata: { "\ud800": 1 } }, "metadata"],
     ["metadata over 8 KiB", { action: "llm.chat", estimatedCost: 1n, metadata: { text: "x".repeat(8200) } }, "metadata"],
   ];
   it.each(cases)("refuses %s, naming the field", (_label, input, name) => {
