@@ -122,6 +122,20 @@ describe("decisions", () => {
   });
 });
 
+describe("the ledger's rows", () => {
+  it("are created when a process believes they exist but they do not (the lock falls back to creating them)", async () => {
+    const agent = await cappedAgent(10);
+    await submitOk(agent, { action: "llm.completion", estimatedCost: units(1) });
+    // Counter rows are never deleted by the server; remove this agent's behind its back.
+    await server.app.database.db.delete(spendCounters).where(eq(spendCounters.subject, agent.id));
+    const next = await submitOk(agent, { action: "llm.completion", estimatedCost: units(2) });
+    expect(next.status).toBe("RESERVED");
+    const rows = await server.app.database.db.select().from(spendCounters).where(eq(spendCounters.subject, agent.id));
+    expect(rows).toHaveLength(5);
+    expect(rows.every((row) => row.reserved === 2_000_000n)).toBe(true);
+  });
+});
+
 describe("idempotency", () => {
   it("the same key returns the first decision and charges once, even when the retries race", async () => {
     const agent = await cappedAgent(10);
