@@ -55,7 +55,7 @@ function cleanDetails(value: unknown): unknown {
  *
  * Chaining: under `pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_KEY)` the row with the highest seq
  * is read and the new row inserted with `prev_hash` = its hash, all in one call of the SQL
- * function `audit_append` (one round trip: the lock is held for less time). The
+ * function `audit_append_batch` (one round trip: the lock is held for less time). The
  * lock is held until the caller's transaction ends, so appends happen one at a time and
  * each one reads the row committed just before it: seq order = commit order = chain order,
  * and the chain cannot fork (the unique index on prev_hash would refuse a fork anyway). A
@@ -72,7 +72,7 @@ function cleanDetails(value: unknown): unknown {
  * Given `db` instead of a transaction, the recorder opens one of its own.
  */
 export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEntry): Promise<void> {
-  const append = auditAppend(meta, entry);
+  const append = sql`SELECT ${auditBatchCall([{ meta, entry }])}`;
   if (is(tx, PgTransaction)) {
     await tx.execute(append);
   } else {
@@ -81,20 +81,10 @@ export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEnt
 }
 
 /**
- * The audit append as one SQL expression (`audit_append(...)`, migration 0008: chain lock,
- * head read and insert in one round trip). Evaluated inside the transaction of the change.
- */
-function auditAppendCall(meta: RequestMeta, entry: AuditEntry): SQL {
-  const content = contentOf(meta, entry);
-  return sql`audit_append(${AUDIT_CHAIN_LOCK_KEY}, ${content.id}::uuid, ${content.occurredAt.toISOString()}::timestamptz,
-    ${content.actorType}::audit_actor_type, ${content.actorId}, ${content.action}, ${content.targetType}, ${content.targetId},
-    ${content.outcome}::audit_outcome, ${content.ip}, ${content.userAgent}, ${content.requestId},
-    ${JSON.stringify(content.details)}::jsonb, ${canonicalAuditContent(content)})`;
-}
-
-/**
- * Several audit appends as one SQL expression (`audit_append_batch(...)`, migration 0009),
- * chained in array order: a batch of decisions committed together writes its rows together.
+ * Audit appends as one SQL expression (`audit_append_batch(...)`, migration 0009: the chain
+ * lock, the head read and the inserts in one round trip), chained in array order. One entry
+ * for a change; a batch of decisions committed together writes its rows together. Evaluated
+ * inside the transaction of the change, after its row locks.
  */
 export function auditBatchCall(entries: readonly { meta: RequestMeta; entry: AuditEntry }[]): SQL {
   const rows = entries.map(({ meta, entry }) => {
@@ -102,10 +92,6 @@ export function auditBatchCall(entries: readonly { meta: RequestMeta; entry: Aud
     return { ...content, occurredAt: content.occurredAt.toISOString(), canonical: canonicalAuditContent(content) };
   });
   return sql`audit_append_batch(${AUDIT_CHAIN_LOCK_KEY}, ${JSON.stringify(rows)}::jsonb)`;
-}
-
-function auditAppend(meta: RequestMeta, entry: AuditEntry): SQL {
-  return sql`SELECT ${auditAppendCall(meta, entry)}`;
 }
 
 function contentOf(meta: RequestMeta, entry: AuditEntry): RecordedContent {
