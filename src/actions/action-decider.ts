@@ -60,7 +60,7 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
       throw new ConflictError("This idempotency key was already used for a different action", "idempotencyKey");
     }
     // Denied at submission, or held and then denied when an approver re-decided it.
-    if (existing.outcome === "DENIED" || existing.status === "DENIED") throw deniedError(existing);
+    if (existing.status === "DENIED") throw deniedError(existing);
     return { row: existing, replayed: true };
   }
 
@@ -88,7 +88,7 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
           if (existing) return replayed(existing, input);
         }
         const { chain, request } = await requestFor(agent, input);
-        result = await batcher.decide({ agentId: agent.agentId, ownerId: agent.ownerId, input, chain, request, meta });
+        result = await batcher.decide({ input, chain, request, meta });
       } catch (error) {
         throw failClosed(error);
       }

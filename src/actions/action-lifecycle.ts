@@ -45,21 +45,38 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
     return outcome.row;
   }
 
-  /** Releases what the action holds and marks it EXPIRED (the caller holds its row lock). */
-  async function expire(tx: Tx, row: ActionRow, now: Date, meta: RequestMeta): Promise<ActionRow> {
+  /**
+   * Releases what the action holds and gives it its final `status` (cancel and expiry), with
+   * the audit row last. The caller holds the action's row lock.
+   */
+  async function release(
+    tx: Tx,
+    row: ActionRow,
+    now: Date,
+    meta: RequestMeta,
+    step: { status: "CANCELLED" | "EXPIRED"; actor: AuditActor; action: AuditAction; details?: Record<string, unknown> },
+  ): Promise<ActionRow> {
     await lockExisting(tx, row.counterKeys);
     await settle(tx, row.counterKeys, row.reserved, 0n, now);
-    const expired = await updateAction(tx, row.id, { status: "EXPIRED", reserved: 0n, resolvedAt: now });
+    const released = await updateAction(tx, row.id, { status: step.status, reserved: 0n, resolvedAt: now });
     await auditStep(tx, meta, {
-      actor: { type: "system" },
-      action: AuditAction.AGENT_ACTION_EXPIRED,
+      actor: step.actor,
+      action: step.action,
       outcome: "success",
-      row: expired,
-      details: { was: row.status, released: row.reserved.toString(), expiresAt: row.expiresAt?.toISOString() ?? null },
+      row: released,
+      details: { was: row.status, released: row.reserved.toString(), ...step.details },
       at: now,
     });
-    return expired;
+    return released;
   }
+
+  const expire = (tx: Tx, row: ActionRow, now: Date, meta: RequestMeta) =>
+    release(tx, row, now, meta, {
+      status: "EXPIRED",
+      actor: { type: "system" },
+      action: AuditAction.AGENT_ACTION_EXPIRED,
+      details: { expiresAt: row.expiresAt?.toISOString() ?? null },
+    });
 
   const isDue = (row: ActionRow, now: Date) =>
     (row.status === "RESERVED" || row.status === "PENDING_APPROVAL") && row.expiresAt !== null && row.expiresAt <= now;
@@ -177,16 +194,10 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
         if (row.status !== "RESERVED" && row.status !== "PENDING_APPROVAL") {
           throw new ConflictError(`The action is ${row.status} and can no longer be cancelled`, "id");
         }
-        await lockExisting(tx, row.counterKeys);
-        await settle(tx, row.counterKeys, row.reserved, 0n, now);
-        const cancelled = await updateAction(tx, row.id, { status: "CANCELLED", reserved: 0n, resolvedAt: now });
-        await auditStep(tx, meta, {
+        const cancelled = await release(tx, row, now, meta, {
+          status: "CANCELLED",
           actor: { type: "agent", id: agent.agentId },
           action: AuditAction.AGENT_ACTION_CANCELLED,
-          outcome: "success",
-          row: cancelled,
-          details: { was: row.status, released: row.reserved.toString() },
-          at: now,
         });
         return { row: cancelled };
       });

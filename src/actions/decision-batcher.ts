@@ -3,7 +3,7 @@ import { auditBatchCall } from "../audit/audit-recorder";
 import type { AuditEntry } from "../audit/audit-recorder";
 import type { Clock } from "../clock";
 import type { Db, Tx } from "../db/database";
-import { countersFor } from "../policy/counters";
+import { countersFor, type CounterSpec } from "../policy/counters";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
 import type { ActionRequest, Money, Policy } from "../policy/policy-types";
@@ -19,10 +19,8 @@ export interface ActionTimeouts {
   approvalTtlMs: number;
 }
 
-/** One action waiting for its decision. */
+/** One action waiting for its decision (the agent and owner are the request's). */
 export interface PendingDecision {
-  agentId: string;
-  ownerId: string;
   input: CheckedActionInput;
   chain: Policy[];
   request: ActionRequest;
@@ -70,8 +68,8 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
     const ttl = allowed ? timeouts.reservationTtlMs : decision.outcome === "PENDING_APPROVAL" ? timeouts.approvalTtlMs : null;
     return {
       id: crypto.randomUUID(),
-      agentId: item.agentId,
-      ownerId: item.ownerId,
+      agentId: request.agentId,
+      ownerId: request.ownerId,
       action: input.action,
       resource: input.resource,
       estimatedCost: input.estimatedCost,
@@ -95,13 +93,22 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
     };
   }
 
-  async function decideBatch(tx: Tx, batch: readonly PendingDecision[]): Promise<BatchResult[]> {
-    const now = clock.now();
-    const countersOf = batch.map((item) => countersFor(item.request, now));
-    const specs = new Map(countersOf.flat().map((spec) => [spec.key, spec]));
-    const spend = await counterLocks.lock(tx, [...specs.values()], now);
+  /**
+   * `countersOf[i]`: the counters of `batch[i]` at `now`, the instant the whole batch is
+   * decided at; `specs`: their union.
+   */
+  async function decideBatch(
+    tx: Tx,
+    batch: readonly PendingDecision[],
+    countersOf: readonly CounterSpec[][],
+    specs: readonly CounterSpec[],
+    now: Date,
+  ): Promise<BatchResult[]> {
+    const spend = await counterLocks.lock(tx, specs, now);
 
-    const keyed = batch.flatMap((item) => (item.input.idempotencyKey === null ? [] : [{ agentId: item.agentId, key: item.input.idempotencyKey }]));
+    const keyed = batch.flatMap((item) =>
+      item.input.idempotencyKey === null ? [] : [{ agentId: item.request.agentId, key: item.input.idempotencyKey }],
+    );
     const earlier = new Map((await findByIdempotencyKeys(tx, keyed)).map((row) => [idempotencyId(row.agentId, row.idempotencyKey ?? ""), row]));
 
     const results: BatchResult[] = [];
@@ -109,7 +116,7 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
     const audits: { meta: RequestMeta; entry: AuditEntry }[] = [];
     const charges = new Map<string, Money>();
     batch.forEach((item, index) => {
-      const id = item.input.idempotencyKey === null ? null : idempotencyId(item.agentId, item.input.idempotencyKey);
+      const id = item.input.idempotencyKey === null ? null : idempotencyId(item.request.agentId, item.input.idempotencyKey);
       const existing = id === null ? undefined : earlier.get(id);
       if (existing) {
         results.push({ kind: "existing", row: existing });
@@ -136,8 +143,11 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
 
   async function run(batch: typeof queue): Promise<void> {
     const pending = batch.map((entry) => entry.pending);
-    await counterLocks.ensure(pending.flatMap((item) => countersFor(item.request, clock.now())));
-    const results = await db.transaction((tx) => decideBatch(tx, pending));
+    const now = clock.now();
+    const countersOf = pending.map((item) => countersFor(item.request, now));
+    const specs = [...new Map(countersOf.flat().map((spec) => [spec.key, spec])).values()];
+    await counterLocks.ensure(specs);
+    const results = await db.transaction((tx) => decideBatch(tx, pending, countersOf, specs, now));
     batch.forEach((entry, index) => entry.resolve(results[index] as BatchResult));
   }
 

@@ -62,30 +62,28 @@ export function createCounterLocks(db: Db) {
     },
 
     async lock(tx: Tx, specs: readonly CounterSpec[], now: Date): Promise<Map<string, Money>> {
-      const rows = await tx
-        .select({ key: spendCounters.key, reserved: spendCounters.reserved, settled: spendCounters.settled })
-        .from(spendCounters)
-        .where(inArray(spendCounters.key, specs.map((spec) => spec.key)))
-        .orderBy(sql`${spendCounters.key} COLLATE "C"`)
-        .for("update");
-      if (rows.length < specs.length) {
-        for (const spec of specs) known.delete(spec.key);
-        return lockCounters(tx, specs, now);
-      }
-      return new Map(rows.map((row) => [row.key, row.reserved + row.settled]));
+      const spend = await lockExisting(tx, specs.map((spec) => spec.key));
+      if (spend.size === specs.length) return spend;
+      for (const spec of specs) known.delete(spec.key);
+      return lockCounters(tx, specs, now);
     },
   };
 }
 
-/** Locks counters that already exist (settle, cancel, expiry: the action created them). */
-export async function lockExisting(tx: Tx, keys: readonly string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await tx
-    .select({ key: spendCounters.key })
+/**
+ * Locks the existing rows of these counters in key order (SELECT ... FOR UPDATE) and returns
+ * their spend; a missing counter is absent from the result. Settle, cancel and expiry lock
+ * counters their action created; the decision path, counters it created beforehand.
+ */
+export async function lockExisting(tx: Tx, keys: readonly string[]): Promise<Map<string, Money>> {
+  if (keys.length === 0) return new Map();
+  const rows = await tx
+    .select({ key: spendCounters.key, reserved: spendCounters.reserved, settled: spendCounters.settled })
     .from(spendCounters)
     .where(inArray(spendCounters.key, [...keys]))
     .orderBy(sql`${spendCounters.key} COLLATE "C"`)
     .for("update");
+  return new Map(rows.map((row) => [row.key, row.reserved + row.settled]));
 }
 
 /** Adds `amount` to the reservations of `keys`. */
@@ -112,14 +110,8 @@ export async function settle(tx: Tx, keys: readonly string[], reserved: Money, c
 
 /** Spend per counter without locking (dry runs and reports); missing counters are 0. */
 export async function readSpend(db: DbOrTx, keys: readonly string[]): Promise<SpendView> {
-  const spend = new Map<string, Money>();
-  if (keys.length === 0) return spend;
-  const rows = await db
-    .select({ key: spendCounters.key, reserved: spendCounters.reserved, settled: spendCounters.settled })
-    .from(spendCounters)
-    .where(inArray(spendCounters.key, [...keys]));
-  for (const row of rows) spend.set(row.key, row.reserved + row.settled);
-  return spend;
+  const rows = await readCounters(db, keys);
+  return new Map([...rows.values()].map((row) => [row.key, row.reserved + row.settled]));
 }
 
 export interface CounterRow {

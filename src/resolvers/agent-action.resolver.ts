@@ -17,7 +17,7 @@ import {
   WhatIfReport,
 } from "../schema/agent-action.types";
 import { Auth } from "../schema/directives";
-import { actionCursor, actionView, decisionView, parseActionCursor, spendView, whatIfView } from "./agent-action.views";
+import { actionCursor, actionView, decisionView, parseActionCursor, whatIfView } from "./agent-action.views";
 import { toDraft } from "./policy.resolver";
 
 const DEFAULT_PAGE = 50;
@@ -105,7 +105,7 @@ export class AgentActionResolver {
   @Query(() => SpendReportView, { description: "The calling agent's budgets: its spend in each window and the room left in each cap." })
   @Auth({ agent: true })
   async mySpend(@Ctx() ctx: GraphQLContext): Promise<SpendReportView> {
-    return spendView(await ctx.services.actions.spend({ kind: "agent", agent: await ctx.auth.agent() }, "AGENT", null));
+    return ctx.services.actions.spend({ kind: "agent", agent: await ctx.auth.agent() }, "AGENT", null);
   }
 
   @Query(() => AgentActionConnection, {
@@ -170,7 +170,7 @@ export class AgentActionResolver {
     @Arg("subjectId", () => ID, { nullable: true }) subjectId: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<SpendReportView> {
-    return spendView(await ctx.services.actions.spend({ kind: "user", user: await ctx.auth.require() }, per, subjectId));
+    return ctx.services.actions.spend({ kind: "user", user: await ctx.auth.require() }, per, subjectId);
   }
 
   @Mutation(() => AgentAction, {

@@ -2,7 +2,6 @@ import type { ActionRow } from "../actions/action.repository";
 import { isUuid } from "../validation/ids";
 import type { PublicReason } from "../actions/decision-record";
 import { publicReasons } from "../actions/decision-record";
-import type { SpendReport } from "../actions/spend-report";
 import type { WhatIfReport as WhatIfResult } from "../actions/action-replay";
 import type { DecisionCore } from "../policy/decision-types";
 import type {
@@ -11,7 +10,6 @@ import type {
   DecisionOutcome,
   DecisionReason,
   DecisionView,
-  SpendReportView,
   WhatIfReport,
 } from "../schema/agent-action.types";
 
@@ -67,10 +65,6 @@ export function whatIfView(report: WhatIfResult): WhatIfReport {
       reasons: change.reasons.map(reasonView),
     })),
   };
-}
-
-export function spendView(report: SpendReport): SpendReportView {
-  return report;
 }
 
 /** Cursor of an action in the newest-first order: its decision time and id. */
