@@ -130,6 +130,6 @@ export function buildAccountServices(deps: {
     mfa,
     sessions: createSessionService({ db, sessionPolicy: deps.sessionPolicy, clock, versions }),
     roles: createRoleService({ db, versions, clock }),
-    users: createUserAdminService({ db, passwords, roleCatalog: deps.roleCatalog, versions, notifier, clock }),
+    users: createUserAdminService({ db, passwords, roleCatalog: deps.roleCatalog, versions, notifier, clock, emailChangeTtlMs: config.EMAIL_VERIFICATION_TTL }),
   };
 }

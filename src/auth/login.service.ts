@@ -4,16 +4,19 @@ import type { Clock } from "../clock";
 import type { Db } from "../db/database";
 import { accountLocked, newSignIn } from "../email/email-templates";
 import type { Notifier } from "../email/notifier";
-import { AuthenticationError, RateLimitedError } from "../errors/errors";
+import { AuthenticationError, NotFoundError, RateLimitedError } from "../errors/errors";
 import type { RequestMeta } from "../request-meta";
 import type { SharedStore } from "../store/shared-store";
+import { assertMayActOn } from "../users/authority";
 import { findUserByEmail, findUserByUsername, lockUser, updateUser, type UserRow } from "../users/user.repository";
+import { assertUuid } from "../validation/ids";
 import { classifyIdentifier } from "./identity-rules";
 import { afterFailure, isLocked, type LockoutPolicy } from "./lockout";
 import type { MfaService } from "./mfa.service";
 import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens";
 import type { PasswordService } from "./password.service";
 import type { PasswordHasher } from "./passwords";
+import type { Principal } from "./principal";
 import type { PrincipalVersions } from "./principal-versions";
 import { seenBefore } from "./session.repository";
 import type { AuthResult, SessionIssuer, SessionRestriction } from "./session-issuer";
@@ -26,7 +29,8 @@ export interface MfaChallengeResult {
 export interface LoginService {
   login(input: { identifier: string; password: string }, meta: RequestMeta): Promise<AuthResult | MfaChallengeResult>;
   completeMfa(input: { challengeToken: string; code?: string | null; recoveryCode?: string | null }, meta: RequestMeta): Promise<AuthResult>;
-  unlock(userId: string, actorId: string, meta: RequestMeta): Promise<void>;
+  /** Lifts a lockout; the caller must have authority over the account (see users/authority). */
+  unlock(actor: Principal, userId: string, meta: RequestMeta): Promise<void>;
 }
 
 const INVALID_CREDENTIALS = "Invalid email, username or password";
@@ -213,11 +217,14 @@ export function createLoginService(deps: {
       return openSession(verified.user, meta, verified.method);
     },
 
-    async unlock(userId, actorId, meta) {
+    async unlock(actor, userId, meta) {
+      assertUuid(userId, "userId", "userId is not a valid id");
       await db.transaction(async (tx) => {
+        if (!(await lockUser(tx, userId))) throw new NotFoundError("No such user");
+        await assertMayActOn(tx, actor, userId);
         await updateUser(tx, userId, { failedLoginCount: 0, lockoutLevel: 0, lockedUntil: null, updatedAt: clock.now() });
         await recordAudit(tx, meta, {
-          actor: { type: "user", id: actorId },
+          actor: { type: "user", id: actor.userId },
           action: AuditAction.ACCOUNT_UNLOCKED,
           outcome: "success",
           target: { type: "user", id: userId },

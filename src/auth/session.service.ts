@@ -9,6 +9,7 @@ import type { PrincipalVersions } from "./principal-versions";
 import type { SessionPolicy } from "./session-policy";
 import { findSessionById, listSessionsOfUser, revokeSession, revokeUserSessions, type SessionRow } from "./session.repository";
 import { assertUuid } from "../validation/ids";
+import { assertMayActOn } from "../users/authority";
 
 export type SessionRecord = SessionRow & { active: boolean };
 
@@ -54,6 +55,7 @@ export function createSessionService(deps: {
       if (!session) throw new NotFoundError("No such session");
       assertMayManage(principal, session.userId);
       const revoked = await db.transaction(async (tx) => {
+        await assertMayActOn(tx, principal, session.userId);
         const ended = await revokeSession(tx, sessionId, session.userId === principal.userId ? "revoked_by_user" : "revoked_by_admin", clock.now());
         if (ended) {
           await recordAudit(tx, meta, {
@@ -76,6 +78,7 @@ export function createSessionService(deps: {
       assertMayManage(principal, target);
       const self = target === principal.userId;
       const count = await db.transaction(async (tx) => {
+        await assertMayActOn(tx, principal, target);
         const ended = await revokeUserSessions(tx, target, self ? "revoked_by_user" : "revoked_by_admin", clock.now(), self ? principal.sessionId : undefined);
         await recordAudit(tx, meta, {
           actor: { type: "user", id: principal.userId },

@@ -199,6 +199,20 @@ export function emailChangeVerify({ to, link, expiresAt }: LinkEmailInput): Emai
   });
 }
 
+/** Sent to the current address when someone else (an administrator) starts an email change. */
+export function emailChangeRequested({ to, newEmail, at }: { to: string; newEmail: string; at: Date }): EmailMessage {
+  return render({
+    to,
+    tag: "email-change-requested",
+    subject: `A change of the email address of your ${PRODUCT} account was requested`,
+    blocks: [
+      text(`An administrator asked to move your ${PRODUCT} account to a new email address. It changes only when the new address confirms it.`),
+      facts(["New address", newEmail], ["Time (UTC)", iso(at)]),
+      text("If you did not expect this change, contact your administrator immediately."),
+    ],
+  });
+}
+
 /** Sent to the old address, so the owner learns of a change they did not make. */
 export function emailChanged({ to, newEmail, at }: { to: string; newEmail: string; at: Date }): EmailMessage {
   return render({

@@ -12,6 +12,7 @@ export const EMAIL_TAGS = [
   "account-locked",
   "new-sign-in",
   "email-change-verify",
+  "email-change-requested",
   "email-changed",
   "invite",
 ] as const;

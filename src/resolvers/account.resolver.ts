@@ -71,8 +71,7 @@ export class AccountResolver {
   @Mutation(() => Boolean, { description: "Lifts a sign-in lockout." })
   @Auth({ permission: "users:write" })
   async unlockUser(@Arg("userId", () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
-    const principal = await ctx.auth.require();
-    await ctx.services.login.unlock(userId, principal.userId, ctx.meta);
+    await ctx.services.login.unlock(await ctx.auth.require(), userId, ctx.meta);
     return true;
   }
 }

@@ -8,6 +8,7 @@ import type { Db, Tx } from "../db/database";
 import { ConflictError, ForbiddenError, NotFoundError, UserInputError } from "../errors/errors";
 import type { RequestMeta } from "../request-meta";
 import { assertNotLastAdmin } from "../users/admin-guard";
+import { assertMayActOn, assertMayConfer, refuseEscalation } from "../users/authority";
 import { grantedRoleNames, lockUser } from "../users/user.repository";
 import * as repo from "./role.repository";
 import {
@@ -67,13 +68,6 @@ export interface RoleService {
 
 function assertCanManage(actor: Principal): void {
   if (!hasPermission(actor, "roles:write")) throw new ForbiddenError("Managing roles needs roles:write");
-}
-
-/** Refuses a change that would confer what the actor does not hold (see beyondHolder). */
-function assertNoEscalation(conferred: string[]): void {
-  if (conferred.length > 0) {
-    throw new ForbiddenError(`You can only hand out what you hold yourself; you lack ${conferred.join(", ")}`);
-  }
 }
 
 function assertGrantable(roleName: string, userId: string): void {
@@ -148,7 +142,7 @@ export function createRoleService(deps: { db: Db; versions: PrincipalVersions; c
         const inherits = normalizeInherits(input.inherits ?? [], withRole(graph, name, { permissions, inherits: [] }));
         assertNoCycle(graph, name, inherits);
         const after = withRole(graph, name, { permissions, inherits });
-        assertNoEscalation(beyondHolder(after, [name], actor));
+        assertMayConfer(after, [name], actor);
         await repo.insertRole(tx, { name, description, permissions, at: clock.now() });
         await repo.replaceInherits(tx, name, inherits);
         const created = toRoleRecord({ name, description, permissions, inherits, builtIn: false }, after);
@@ -186,7 +180,7 @@ export function createRoleService(deps: { db: Db; versions: PrincipalVersions; c
         const after = withRole(graph, name, { permissions: next.permissions, inherits: next.inherits });
         // Only what the edit adds counts: trimming a role that confers more than the actor holds is fine.
         const alreadyBeyond = new Set(beyondHolder(graph, [name], actor));
-        assertNoEscalation(beyondHolder(after, [name], actor).filter((item) => !alreadyBeyond.has(item)));
+        refuseEscalation(beyondHolder(after, [name], actor).filter((item) => !alreadyBeyond.has(item)));
         await repo.updateRole(tx, name, { description: next.description, permissions: next.permissions, at: clock.now() });
         if (!sameSet(next.inherits, before.inherits)) await repo.replaceInherits(tx, name, next.inherits);
         await audit(tx, meta, actor, {
@@ -225,7 +219,8 @@ export function createRoleService(deps: { db: Db; versions: PrincipalVersions; c
       assertGrantable(roleName, userId);
       const granted = await db.transaction(async (tx) => {
         const { graph, before } = await grantContext(tx, userId, roleName);
-        assertNoEscalation(beyondHolder(graph, [roleName], actor));
+        assertMayConfer(graph, [roleName], actor);
+        await assertMayActOn(tx, actor, userId, graph);
         if (!(await repo.insertGrant(tx, userId, roleName, actor.userId, clock.now()))) return false;
         await audit(tx, meta, actor, {
           action: AuditAction.ROLE_GRANTED,
@@ -242,7 +237,8 @@ export function createRoleService(deps: { db: Db; versions: PrincipalVersions; c
       assertCanManage(actor);
       assertGrantable(roleName, userId);
       const revoked = await db.transaction(async (tx) => {
-        const { before } = await grantContext(tx, userId, roleName);
+        const { graph, before } = await grantContext(tx, userId, roleName);
+        await assertMayActOn(tx, actor, userId, graph);
         if (roleName === "ADMIN") await assertNotLastAdmin(tx, userId);
         if (!(await repo.deleteGrant(tx, userId, roleName))) return false;
         await audit(tx, meta, actor, {

@@ -10,12 +10,12 @@ import { resolveRoles } from "../auth/role-graph";
 import { revokeUserSessions } from "../auth/session.repository";
 import type { Clock } from "../clock";
 import type { Db, DbOrTx } from "../db/database";
-import { roles as rolesTable } from "../db/schema";
-import { invite } from "../email/email-templates";
+import { emailChangeRequested, emailChangeVerify, invite } from "../email/email-templates";
 import type { Notifier } from "../email/notifier";
 import { ConflictError, ForbiddenError, NotFoundError, UserInputError } from "../errors/errors";
 import type { RequestMeta } from "../request-meta";
 import { assertNotLastAdmin } from "./admin-guard";
+import { assertMayActOn, assertMayConfer, roleGraphIn } from "./authority";
 import { findUserPage, grantedRolesOf, type UserFilter, type UserOrder } from "./user-query";
 import {
   findUserByEmail,
@@ -82,6 +82,8 @@ export function createUserAdminService(deps: {
   versions: PrincipalVersions;
   notifier: Notifier;
   clock: Clock;
+  /** How long the confirmation link of an email change stays valid. */
+  emailChangeTtlMs: number;
 }): UserAdminService {
   const { db, passwords, roleCatalog, versions, notifier, clock } = deps;
 
@@ -112,6 +114,11 @@ export function createUserAdminService(deps: {
     return changes;
   }
 
+  /**
+   * One change to another account (or one's own): the target is locked, the caller's
+   * authority over it checked (see authority.ts), then the change and its audit row commit
+   * together. With no field to change, only the checks run.
+   */
   async function applyChanges(
     actor: Principal,
     id: string,
@@ -119,18 +126,17 @@ export function createUserAdminService(deps: {
     action: AuditAction,
     meta: RequestMeta,
     extra?: (tx: DbOrTx, before: UserRow) => Promise<void>,
-  ): Promise<UserWithRoles> {
-    await db.transaction(async (tx) => {
+  ): Promise<UserRow> {
+    const before = await db.transaction(async (tx) => {
       const before = await lockUser(tx, id);
       if (!before) throw new NotFoundError("No such user");
-      if (changes.email && changes.email.toLowerCase() !== before.email.toLowerCase() && (await findUserByEmail(tx, changes.email))) {
-        throw new ConflictError("This email is already registered", "email");
-      }
+      await assertMayActOn(tx, actor, id);
       if (changes.username && changes.username.toLowerCase() !== before.username?.toLowerCase()) {
         const holder = await findUserByUsername(tx, changes.username);
         if (holder && holder.id !== id) throw new ConflictError("This username is taken", "username");
       }
       await extra?.(tx, before);
+      if (Object.keys(changes).length === 0) return before;
       const now = clock.now();
       await updateUser(tx, id, { ...changes, updatedAt: now });
       await recordAudit(tx, meta, {
@@ -140,9 +146,29 @@ export function createUserAdminService(deps: {
         target: { type: "user", id },
         details: { before: snapshot(before), after: snapshot({ ...before, ...changes }) },
       });
+      return before;
     });
-    await versions.bumpUser(id);
-    return one(id);
+    if (Object.keys(changes).length > 0) await versions.bumpUser(id);
+    return before;
+  }
+
+  /**
+   * An email change made for someone else takes effect only when the new address confirms
+   * it (the same link a user's own change sends), and the current address is told at once:
+   * an address the changer controls cannot be slipped onto an account unnoticed.
+   */
+  async function requestEmailChange(actor: Principal, user: UserRow, newEmail: string, meta: RequestMeta): Promise<void> {
+    await mailOneTimeLink(deps, {
+      userId: user.id,
+      to: newEmail,
+      purpose: "email_change",
+      ttlMs: deps.emailChangeTtlMs,
+      path: "/confirm-email-change",
+      template: emailChangeVerify,
+      audit: { actor: { type: "user", id: actor.userId }, action: AuditAction.EMAIL_CHANGE_REQUESTED, details: { newEmail, byAdmin: true } },
+      meta,
+    });
+    await notifier.send(emailChangeRequested({ to: user.email, newEmail, at: clock.now() }), { userId: user.id, meta });
   }
 
   return {
@@ -172,9 +198,12 @@ export function createUserAdminService(deps: {
         ? await passwords.prepare({ id: "", email, username: changes.username ?? null, passwordHash: null }, input.password, "password")
         : null;
       const user = await db.transaction(async (tx) => {
-        const known = roleNames.length > 0 ? await tx.select({ name: rolesTable.name }).from(rolesTable) : [];
-        const unknown = roleNames.filter((role) => !known.some((row) => row.name === role));
-        if (unknown.length > 0) throw new UserInputError(`Unknown roles: ${unknown.join(", ")}`, "roles");
+        if (roleNames.length > 0) {
+          const graph = await roleGraphIn(tx);
+          const unknown = roleNames.filter((role) => !graph.has(role));
+          if (unknown.length > 0) throw new UserInputError(`Unknown roles: ${unknown.join(", ")}`, "roles");
+          assertMayConfer(graph, roleNames, actor);
+        }
         const created = await insertUser(tx, { email, username: changes.username ?? null, passwordHash, passwordChangedAt: passwordHash ? clock.now() : null });
         if (!created) {
           throw (await findUserByEmail(tx, email))
@@ -208,22 +237,27 @@ export function createUserAdminService(deps: {
     },
 
     async update(actor, id, input, meta) {
-      const changes: Partial<UserRow> = profile(input);
-      if (input.email) {
-        changes.email = normalizeEmail(input.email);
-        changes.emailVerifiedAt = null;
-      }
-      return applyChanges(actor, validId(id), changes, AuditAction.USER_UPDATED, meta);
+      validId(id);
+      const changes = profile(input);
+      const newEmail = input.email ? normalizeEmail(input.email) : undefined;
+      let emailMoves = false;
+      const before = await applyChanges(actor, id, changes, AuditAction.USER_UPDATED, meta, async (tx, current) => {
+        emailMoves = newEmail !== undefined && newEmail.toLowerCase() !== current.email.toLowerCase();
+        if (emailMoves && (await findUserByEmail(tx, newEmail as string))) throw new ConflictError("This email is already registered", "email");
+      });
+      if (emailMoves) await requestEmailChange(actor, before, newEmail as string, meta);
+      return one(id);
     },
 
     async updateMe(actor, input, meta) {
-      return applyChanges(actor, actor.userId, profile(input), AuditAction.PROFILE_UPDATED, meta);
+      await applyChanges(actor, actor.userId, profile(input), AuditAction.PROFILE_UPDATED, meta);
+      return one(actor.userId);
     },
 
     async setDisabled(actor, id, disabled, meta) {
       validId(id);
       if (disabled && id === actor.userId) throw new UserInputError("You cannot disable your own account", "id");
-      return applyChanges(
+      await applyChanges(
         actor,
         id,
         { status: disabled ? "disabled" : "active" },
@@ -235,6 +269,7 @@ export function createUserAdminService(deps: {
           await revokeUserSessions(tx, id, "account_disabled", clock.now());
         },
       );
+      return one(id);
     },
 
     async delete(actor, id, meta) {
@@ -242,6 +277,7 @@ export function createUserAdminService(deps: {
       await db.transaction(async (tx) => {
         const before = await lockUser(tx, id);
         if (!before) throw new NotFoundError("No such user");
+        await assertMayActOn(tx, actor, id);
         await assertNotLastAdmin(tx, id);
         const now = clock.now();
         await updateUser(tx, id, { deletedAt: now, status: "disabled", updatedAt: now });

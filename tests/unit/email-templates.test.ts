@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   accountLocked,
   emailChanged,
+  emailChangeRequested,
   emailChangeVerify,
   escapeHtml,
   invite,
@@ -47,6 +48,11 @@ const cases: Case[] = [
   {
     tag: "email-changed",
     message: emailChanged({ to: TO, newEmail: "new@example.com", at: AT }),
+    values: ["new@example.com", AT.toISOString()],
+  },
+  {
+    tag: "email-change-requested",
+    message: emailChangeRequested({ to: TO, newEmail: "new@example.com", at: AT }),
     values: ["new@example.com", AT.toISOString()],
   },
   { tag: "invite", message: invite({ to: TO, link: LINK, expiresAt: AT }), values: [LINK, AT.toISOString()] },
