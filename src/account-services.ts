@@ -60,7 +60,7 @@ export function buildAccountServices(deps: {
 }): Omit<Services, "tokens" | "audit" | "agents" | "policies" | "actions"> {
   const { config, db, store, hasher, versions, clock, logger } = deps;
   const notifier = createNotifier({ mailer: deps.mailer ?? createMailer(config, logger, clock), db, logger, publicUrl: config.PUBLIC_URL });
-  const issuer = createSessionIssuer(deps);
+  const issuer = createSessionIssuer({ ...deps, mfaRequiredRoles: config.MFA_REQUIRED_ROLES });
   const passwords = createPasswordService({
     db,
     hasher,

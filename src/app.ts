@@ -96,7 +96,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       absoluteLifetimeMs: config.SESSION_ABSOLUTE_LIFETIME,
       reuseGraceMs: config.REFRESH_REUSE_GRACE,
     });
-    const principals = createPrincipalResolver({ db, accessTokens, versions, roleCatalog, clock });
+    const principals = createPrincipalResolver({ db, accessTokens, versions, roleCatalog, clock, mfaRequiredRoles: config.MFA_REQUIRED_ROLES });
     const policies = createPolicyService({ db, versions, roleCatalog, clock });
     const services: Services = {
       ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger }),

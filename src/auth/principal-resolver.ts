@@ -7,6 +7,7 @@ import type { PrincipalVersions } from "./principal-versions";
 import type { RoleCatalog } from "./role-catalog";
 import { resolveRoles } from "./role-graph";
 import { findSessionById } from "./session.repository";
+import { currentRestriction } from "./session-restriction";
 
 export type PrincipalResolution =
   | { ok: true; principal: UserPrincipal }
@@ -41,6 +42,8 @@ export function createPrincipalResolver(deps: {
   versions: PrincipalVersions;
   roleCatalog: RoleCatalog;
   clock: Clock;
+  /** Roles whose holders must use MFA (MFA_REQUIRED_ROLES). */
+  mfaRequiredRoles: readonly string[];
 }): PrincipalResolver {
   const { db, accessTokens, versions, roleCatalog, clock } = deps;
   const cache = new Map<string, CacheEntry>();
@@ -62,7 +65,7 @@ export function createPrincipalResolver(deps: {
       sessionId,
       roles,
       permissions,
-      restriction: session.restriction,
+      restriction: currentRestriction(session.restriction, user, roles, deps.mfaRequiredRoles),
       user,
     };
     return { principal };

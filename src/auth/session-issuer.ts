@@ -9,8 +9,9 @@ import type { RoleCatalog } from "./role-catalog";
 import { resolveRoles, type ResolvedRoles } from "./role-graph";
 import type { SessionPolicy } from "./session-policy";
 import { insertRefreshToken, insertSession, type SessionRow } from "./session.repository";
+import { currentRestriction, restrictionName, type SessionRestriction } from "./session-restriction";
 
-export type SessionRestriction = NonNullable<SessionRow["restriction"]>;
+export type { SessionRestriction } from "./session-restriction";
 
 /** A session opened or continued inside a transaction, before its access token is minted. */
 export interface SessionGrant {
@@ -50,6 +51,7 @@ export function createSessionIssuer(deps: {
   roleCatalog: RoleCatalog;
   sessionPolicy: SessionPolicy;
   clock: Clock;
+  mfaRequiredRoles: readonly string[];
 }): SessionIssuer {
   const { db, accessTokens, versions, roleCatalog, sessionPolicy } = deps;
 
@@ -76,12 +78,13 @@ export function createSessionIssuer(deps: {
     },
     async complete({ user, session, refreshToken }) {
       const { roles, permissions } = await rolesOf(user.id);
+      const restriction = currentRestriction(session.restriction, user, roles, deps.mfaRequiredRoles);
       const refreshTokenExpiresAt = sessionPolicy.refreshTokenExpiry(session);
       const access = accessTokens.issue({
         userId: user.id,
         sessionId: session.id,
         roles,
-        restriction: session.restriction,
+        restriction: restriction && restrictionName(restriction),
         notAfter: refreshTokenExpiresAt,
       });
       return {
@@ -90,7 +93,7 @@ export function createSessionIssuer(deps: {
         refreshToken,
         refreshTokenExpiresAt,
         sessionId: session.id,
-        restriction: session.restriction,
+        restriction,
         user,
         roles,
         permissions,

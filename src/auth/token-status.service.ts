@@ -1,5 +1,6 @@
 import type { AccessTokenService } from "./access-tokens";
 import type { PrincipalResolver } from "./principal-resolver";
+import type { SessionRestriction } from "./session-restriction";
 
 export interface TokenStatusView {
   active: boolean;
@@ -7,7 +8,7 @@ export interface TokenStatusView {
   sessionId: string | null;
   roles: string[];
   permissions: string[];
-  restriction: string | null;
+  restriction: SessionRestriction | null;
   expiresAt: Date | null;
 }
 

@@ -2,6 +2,7 @@ import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
 import { LIMITS } from "../rate-limit/limits";
 import { RateLimit } from "../rate-limit/rate-limit";
+import { SessionRestriction } from "../schema/account-security.types";
 import { Auth, Public } from "../schema/directives";
 import {
   CreateUserInput,
@@ -94,6 +95,7 @@ export class UserAdminResolver {
   @Public()
   @RateLimit(...LIMITS.tokenStatus)
   async tokenStatus(@Arg("token", () => String) token: string, @Ctx() ctx: GraphQLContext): Promise<TokenStatus> {
-    return ctx.services.tokens.status(token);
+    const status = await ctx.services.tokens.status(token);
+    return { ...status, restriction: status.restriction as SessionRestriction | null };
   }
 }

@@ -1,3 +1,4 @@
+import { SessionRestriction } from "./account-security.types";
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "./page-info.type";
 import { User, UserStatus } from "./user.type";
@@ -113,8 +114,8 @@ export class TokenStatus {
   @Field(() => [String])
   permissions!: string[];
 
-  @Field(() => String, { nullable: true, description: "Set for restricted sessions: treat such a token as not usable." })
-  restriction!: string | null;
+  @Field(() => SessionRestriction, { nullable: true, description: "Set for restricted sessions: treat such a token as not usable." })
+  restriction!: SessionRestriction | null;
 
   @Field(() => Date, { nullable: true })
   expiresAt!: Date | null;

@@ -447,7 +447,7 @@ describe("a change takes effect on the next request", () => {
       ttlMs: 15 * 60_000,
       clock,
     });
-    const resolver = createPrincipalResolver({ db, accessTokens, versions, roleCatalog: createRoleCatalog(db), clock });
+    const resolver = createPrincipalResolver({ db, accessTokens, versions, roleCatalog: createRoleCatalog(db), clock, mfaRequiredRoles: [] });
     const actor = await principal(admin);
     const user = await newUser("next-request");
     const [session] = await db
