@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { parseDurationMs } from "./duration";
+import { parseTrustProxy } from "./trust-proxy";
 
 /**
  * The one place that reads the environment. Parsed once at boot; every bad variable is
@@ -86,7 +87,16 @@ const fieldsSchema = z.object({
           .map((origin) => origin.trim())
           .filter(Boolean),
       ),
-    TRUST_PROXY: booleanFlag(false),
+    /** Which hops may name the client in X-Forwarded-For: false, true (one hop), N hops, or proxy addresses/CIDRs. */
+    TRUST_PROXY: z
+      .string()
+      .default("false")
+      .transform((text, ctx) => {
+        const parsed = parseTrustProxy(text);
+        if (parsed.ok) return parsed.value;
+        ctx.addIssue({ code: "custom", message: parsed.message });
+        return z.NEVER;
+      }),
     REFRESH_COOKIE_SECURE: booleanFlag(true),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     SHUTDOWN_TIMEOUT: duration("10s", 0, 120_000),

@@ -57,8 +57,23 @@ describe("loadConfig defaults", () => {
     const config = loadConfig({ ACCESS_TOKEN_TTL: "5m", SESSION_IDLE_TIMEOUT: "2h", TRUST_PROXY: "yes", REFRESH_COOKIE_SECURE: "0" });
     expect(config.ACCESS_TOKEN_TTL).toBe(300_000);
     expect(config.SESSION_IDLE_TIMEOUT).toBe(7_200_000);
-    expect(config.TRUST_PROXY).toBe(true);
+    expect(config.TRUST_PROXY).toBe(1);
     expect(config.REFRESH_COOKIE_SECURE).toBe(false);
+  });
+
+  it("reads TRUST_PROXY as no proxy, a hop count (true is one hop) or a list of proxy addresses", () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "true" }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: "2" }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.0/8, 192.0.2.7,loopback, fd00::/8" }).TRUST_PROXY).toEqual([
+      "10.0.0.0/8",
+      "192.0.2.7",
+      "loopback",
+      "fd00::/8",
+    ]);
+    for (const bad of ["everything", "10.0.0.0/33", "10.0.0.300", "99", "*"]) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
   });
 
   it("splits CORS_ORIGINS on commas, trimming and dropping empties", () => {
