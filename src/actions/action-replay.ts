@@ -11,7 +11,8 @@ import { evaluate } from "../policy/evaluator";
 import type { Policy } from "../policy/policy-types";
 import { toPolicy } from "../policies/policy-codec";
 import { findVersion } from "../policies/policy.repository";
-import type { ActionRow } from "./action.repository";
+import { setImmediate as setImmediatePromise } from "node:timers/promises";
+import type { ActionRow, ReplayRow } from "./action.repository";
 import { decisionDigest, publicReasons, requestOf, spendOf, type DecisionRecord } from "./decision-record";
 
 export interface ReplayResult {
@@ -85,30 +86,42 @@ export interface WhatIfReport {
  * action is judged on the spend it was recorded with; the proposal's effect on later spend
  * (an action it would have denied charged nothing) is not carried forward.
  */
-export async function whatIf(rows: readonly ActionRow[], proposed: Policy, replaces: string | null, load: VersionLoader): Promise<WhatIfReport> {
+export async function whatIf(pages: AsyncIterable<readonly ReplayRow[]>, proposed: Policy, replaces: string | null, load: VersionLoader): Promise<WhatIfReport> {
   const report: WhatIfReport = { considered: 0, changed: 0, newlyDenied: 0, newlyAllowed: 0, newlyHeld: 0, changes: [] };
-  for (const row of rows) {
-    const record = row.record as unknown as DecisionRecord;
-    const recorded = await Promise.all(record.policies.filter((ref) => ref.id !== replaces).map((ref) => load(ref.id, ref.version)));
-    const decision = evaluate([...recorded, proposed], requestOf(record), spendOf(record), new Date(record.at));
-    report.considered += 1;
-    if (decision.outcome === row.outcome) continue;
-    report.changed += 1;
-    if (decision.outcome === "DENIED") report.newlyDenied += 1;
-    else if (decision.outcome === "ALLOWED") report.newlyAllowed += 1;
-    else report.newlyHeld += 1;
-    report.changes.push({
-      actionId: row.id,
-      agentId: row.agentId,
-      action: row.action,
-      estimatedCost: row.estimatedCost,
-      decidedAt: row.decidedAt,
-      recordedOutcome: row.outcome,
-      proposedOutcome: decision.outcome,
-      reasons: publicReasons(decision),
-    });
+  for await (const rows of pages) {
+    for (let start = 0; start < rows.length; start += YIELD_EVERY) {
+      // Replaying is CPU work: hand the event loop back between slices so other requests
+      // (and health checks) are served while a long what-if runs.
+      await setImmediatePromise();
+      for (const row of rows.slice(start, start + YIELD_EVERY)) await replayOne(row, proposed, replaces, load, report);
+    }
   }
   return report;
+}
+
+/** How many actions are replayed between two turns of the event loop. */
+const YIELD_EVERY = 25;
+
+async function replayOne(row: ReplayRow, proposed: Policy, replaces: string | null, load: VersionLoader, report: WhatIfReport): Promise<void> {
+  const record = row.record as unknown as DecisionRecord;
+  const recorded = await Promise.all(record.policies.filter((ref) => ref.id !== replaces).map((ref) => load(ref.id, ref.version)));
+  const decision = evaluate([...recorded, proposed], requestOf(record), spendOf(record), new Date(record.at));
+  report.considered += 1;
+  if (decision.outcome === row.outcome) return;
+  report.changed += 1;
+  if (decision.outcome === "DENIED") report.newlyDenied += 1;
+  else if (decision.outcome === "ALLOWED") report.newlyAllowed += 1;
+  else report.newlyHeld += 1;
+  report.changes.push({
+    actionId: row.id,
+    agentId: row.agentId,
+    action: row.action,
+    estimatedCost: row.estimatedCost,
+    decidedAt: row.decidedAt,
+    recordedOutcome: row.outcome,
+    proposedOutcome: decision.outcome,
+    reasons: publicReasons(decision),
+  });
 }
 
 /** A stand-in id for the proposed policy (never stored). */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { rowsOf, type DbOrTx, type Tx } from "../db/database";
 import { agentActions } from "../db/schema";
 
@@ -84,9 +84,36 @@ export async function countActions(db: DbOrTx, filter: ActionFilter): Promise<nu
   return row?.count ?? 0;
 }
 
-/** Oldest first: the order a what-if replays them in. */
-export async function actionsInRange(db: DbOrTx, filter: ActionFilter, limit: number): Promise<ActionRow[]> {
-  return db.select().from(agentActions).where(conditions(filter)).orderBy(asc(agentActions.decidedAt), asc(agentActions.id)).limit(limit);
+/** What a replay reads of an action: its decision record and what a report names. */
+export type ReplayRow = Pick<ActionRow, "id" | "agentId" | "action" | "estimatedCost" | "decidedAt" | "outcome" | "record">;
+
+/**
+ * Oldest first (the order a what-if replays them in), one page at a time so a replay over
+ * thousands of actions never holds them all: `after` is the last row of the previous page.
+ */
+export async function replayPage(
+  db: DbOrTx,
+  filter: ActionFilter,
+  page: { limit: number; after?: { decidedAt: Date; id: string } },
+): Promise<ReplayRow[]> {
+  const after = page.after;
+  const cursor = after
+    ? or(gt(agentActions.decidedAt, after.decidedAt), and(eq(agentActions.decidedAt, after.decidedAt), gt(agentActions.id, after.id)))
+    : undefined;
+  return db
+    .select({
+      id: agentActions.id,
+      agentId: agentActions.agentId,
+      action: agentActions.action,
+      estimatedCost: agentActions.estimatedCost,
+      decidedAt: agentActions.decidedAt,
+      outcome: agentActions.outcome,
+      record: agentActions.record,
+    })
+    .from(agentActions)
+    .where(and(conditions(filter), cursor))
+    .orderBy(asc(agentActions.decidedAt), asc(agentActions.id))
+    .limit(page.limit);
 }
 
 /**

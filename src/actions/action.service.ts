@@ -13,7 +13,7 @@ import { createActionDecider, type ActionTimeouts } from "./action-decider";
 import type { ActionInput } from "./action-input";
 import { createActionLifecycle } from "./action-lifecycle";
 import { createVersionLoader, proposedPolicyId, replayDecision, whatIf, type ReplayResult, type WhatIfReport } from "./action-replay";
-import { actionsInRange, countActions, findAction, listActions, type ActionFilter, type ActionRow } from "./action.repository";
+import { countActions, findAction, listActions, replayPage, type ActionFilter, type ActionRow, type ReplayRow } from "./action.repository";
 import type { ChainCache } from "./chain-cache";
 import { spendReport, type SpendReport } from "./spend-report";
 
@@ -25,6 +25,19 @@ const seesAll = (user: Principal) =>
   hasPermission(user, "agents:read") || hasPermission(user, "spend:read") || hasPermission(user, "actions:approve");
 
 const MAX_WHAT_IF = 10_000;
+const WHAT_IF_PAGE = 500;
+
+/** The actions a what-if replays, oldest first, a page at a time, at most `limit` in all. */
+async function* replayPages(db: Db, filter: ActionFilter, limit: number): AsyncGenerator<ReplayRow[]> {
+  let after: ReplayRow | undefined;
+  for (let left = limit; left > 0; ) {
+    const rows = await replayPage(db, filter, { limit: Math.min(WHAT_IF_PAGE, left), after });
+    if (rows.length === 0) return;
+    yield rows;
+    left -= rows.length;
+    after = rows.at(-1);
+  }
+}
 /** An agent id no agent has: the chain of an owner or of everyone, without AGENT policies. */
 const NO_AGENT = "00000000-0000-0000-0000-000000000000";
 
@@ -116,8 +129,7 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
       };
       if (options.filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "agentId");
       const scoped = hasPermission(user, "policies:read") ? options.filter : await visible({ kind: "user", user }, options.filter);
-      const rows = await actionsInRange(db, scoped, MAX_WHAT_IF);
-      return whatIf(rows, proposed, replaces, createVersionLoader(db));
+      return whatIf(replayPages(db, scoped, MAX_WHAT_IF), proposed, replaces, createVersionLoader(db));
     },
 
     /** Spend of an agent, an owner or everyone in each current window, with each cap's room. */

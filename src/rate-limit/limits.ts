@@ -29,4 +29,8 @@ export const LIMITS = {
   changeCredentials: [{ name: "credential-change", window: "15m", max: 10, by: "ip+field" }],
   mfa: [{ name: "mfa-manage", window: "15m", max: 10, by: "ip+field" }],
   tokenStatus: [{ name: "token-status-ip", window: "1m", max: 600, by: "ip" }],
+  /** Replays up to 10,000 recorded decisions: CPU a caller could otherwise spend freely. */
+  whatIf: [{ name: "what-if-ip", window: "1m", max: 10, by: "ip" }],
+  /** A taken username is refused: throttled so it cannot be used as a lookup. */
+  updateProfile: [{ name: "profile-update", window: "15m", max: 20, by: "ip" }],
 } satisfies Record<string, RateLimitRule[]>;

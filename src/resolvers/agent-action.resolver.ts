@@ -3,6 +3,8 @@ import type { ActionFilter } from "../actions/action.repository";
 import { UserInputError } from "../errors/errors";
 import { AgentActionGate, type GatedContext } from "../graphql/agent-action-gate";
 import type { GraphQLContext } from "../graphql/context";
+import { LIMITS } from "../rate-limit/limits";
+import { RateLimit } from "../rate-limit/rate-limit";
 import { CapCounterEnum, PolicyInput } from "../schema/policy.types";
 import type { CapCounter } from "../policy/policy-types";
 import { MoneyScalar } from "../schema/money.scalar";
@@ -150,6 +152,7 @@ export class AgentActionResolver {
       "Replays recorded actions (your agents'; everyone's with policies:read) with a proposed policy added, or in place of the policy `replaces`, and reports the decisions it would change.",
   })
   @Auth()
+  @RateLimit(...LIMITS.whatIf)
   async whatIfPolicy(
     @Arg("policy", () => PolicyInput) policy: PolicyInput,
     @Arg("replaces", () => ID, { nullable: true }) replaces: string | null,

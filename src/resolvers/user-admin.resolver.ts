@@ -51,6 +51,7 @@ export class UserAdminResolver {
 
   @Mutation(() => User, { description: "Edit your own profile." })
   @Auth()
+  @RateLimit(...LIMITS.updateProfile)
   async updateMe(@Arg("input", () => ProfileInput) input: ProfileInput, @Ctx() ctx: GraphQLContext): Promise<User> {
     return view(await ctx.services.users.updateMe(await ctx.auth.require(), input, ctx.meta));
   }
