@@ -124,6 +124,7 @@ export function buildAccountServices(deps: {
       mfaChallengeTtlMs: config.MFA_CHALLENGE_TTL,
       requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
       newSignInNotice: config.NEW_SIGN_IN_NOTICE,
+      identifierKey: deps.keys.chainKey,
     }),
     passwords,
     verification,

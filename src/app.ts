@@ -122,7 +122,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
 
     const httpServer = http.createServer();
-    const apollo = createApolloServer({ schema: buildAppSchema(overrides.extraResolvers), httpServer, logger });
+    const apollo = createApolloServer({ schema: buildAppSchema(overrides.extraResolvers), httpServer, logger, introspection: config.INTROSPECTION });
     await apollo.start();
     const probes = [
       { name: "database", check: () => database.ping() },

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { UserInputError } from "../errors/errors";
 
 /**
@@ -35,4 +36,16 @@ export function classifyIdentifier(raw: string): { kind: "email" | "username"; v
   const value = raw.trim();
   if (value.length === 0 || value.length > MAX_EMAIL_LENGTH || value.includes("\u0000")) return undefined;
   return { kind: value.includes("@") ? "email" : "username", value };
+}
+
+/**
+ * What the audit trail keeps of a failed sign-in's identifier: its kind and a keyed
+ * fingerprint, never the text. People type passwords into the identifier field; a keyed
+ * hash still lets a reviewer see the same identifier tried again and again (and match it
+ * against a known address with the server's help) without storing what was typed.
+ */
+export function identifierFingerprint(raw: string, key: Buffer): { kind: "email" | "username" | "invalid"; fingerprint: string } {
+  const classified = classifyIdentifier(raw);
+  const fingerprint = crypto.createHmac("sha256", key).update("login-identifier\u0000").update(raw.trim().toLowerCase()).digest("base64url").slice(0, 22);
+  return { kind: classified?.kind ?? "invalid", fingerprint };
 }

@@ -10,7 +10,7 @@ import type { SharedStore } from "../store/shared-store";
 import { assertMayActOn } from "../users/authority";
 import { findUserByEmail, findUserByUsername, lockUser, updateUser, type UserRow } from "../users/user.repository";
 import { assertUuid } from "../validation/ids";
-import { classifyIdentifier } from "./identity-rules";
+import { classifyIdentifier, identifierFingerprint } from "./identity-rules";
 import { afterFailure, isLocked, type LockoutPolicy } from "./lockout";
 import type { MfaService } from "./mfa.service";
 import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens";
@@ -56,6 +56,8 @@ export function createLoginService(deps: {
   mfaChallengeTtlMs: number;
   requireVerifiedEmail: boolean;
   newSignInNotice: boolean;
+  /** Keys the fingerprint of failed identifiers in the audit trail (see identifierFingerprint). */
+  identifierKey: Buffer;
 }): LoginService {
   const { db, store, hasher, issuer, notifier, clock } = deps;
 
@@ -117,7 +119,7 @@ export function createLoginService(deps: {
         action: AuditAction.LOGIN_FAILED,
         outcome: "failure",
         target: user ? { type: "user", id: user.id } : undefined,
-        details: { identifier: identifier.trim().slice(0, 254), reason },
+        details: { identifier: identifierFingerprint(identifier, deps.identifierKey), reason },
       });
     });
     await recordIpFailure(meta);

@@ -98,6 +98,12 @@ const fieldsSchema = z.object({
         return z.NEVER;
       }),
     REFRESH_COOKIE_SECURE: booleanFlag(true),
+    /** Schema introspection (the IDE's docs and autocompletion need it); off hides the schema. */
+    INTROSPECTION: booleanFlag(true),
+    /** Serve Prometheus metrics at /metrics. */
+    METRICS_ENABLED: booleanFlag(true),
+    /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     SHUTDOWN_TIMEOUT: duration("10s", 0, 120_000),
     MAX_REQUEST_BYTES: integer(102_400, 1_024, 10_485_760),

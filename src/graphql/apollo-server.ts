@@ -39,6 +39,8 @@ export function createApolloServer(options: {
   schema: GraphQLSchema;
   httpServer: http.Server;
   logger: Logger;
+  /** Whether the schema may be introspected (INTROSPECTION). */
+  introspection: boolean;
 }): ApolloServer<GraphQLContext> {
   const armor = new ApolloArmor({
     maxDepth: { n: 10 },
@@ -60,7 +62,7 @@ export function createApolloServer(options: {
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
-    introspection: true,
+    introspection: options.introspection,
     // main.ts owns signal handling: it drains HTTP, then closes the database and the store.
     stopOnTerminationSignals: false,
     formatError,

@@ -15,8 +15,9 @@ import type { Logger } from "../logging/logger";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { Services } from "../services";
 import { healthRoutes, type Probe } from "./health.routes";
-import type { Metrics } from "./metrics";
-import { ideAssetsRouter } from "./playground";
+import { metricsRoute, type Metrics } from "./metrics";
+import { ideAssetsRouter, renderIdePage } from "./playground";
+import { inlineScriptHashes, securityHeaders } from "./security-headers";
 import { createRefreshCookieJar } from "./refresh-cookie";
 import { requestMetaMiddleware } from "./request-meta.middleware";
 
@@ -45,6 +46,7 @@ export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLCon
   const { config, logger, metrics } = deps;
   const app = express();
   app.disable("x-powered-by");
+  app.use(securityHeaders({ https: config.PUBLIC_URL.startsWith("https:"), inlineScripts: inlineScriptHashes(renderIdePage("/graphql")) }));
   app.set("trust proxy", config.TRUST_PROXY);
   app.use(metrics.middleware);
   app.use(requestMetaMiddleware(logger));
@@ -54,10 +56,7 @@ export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLCon
     res.setHeader("cache-control", "public, max-age=300");
     res.json(deps.keys.jwks);
   });
-  app.get("/metrics", async (_req, res) => {
-    res.setHeader("content-type", metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  if (config.METRICS_ENABLED) app.get("/metrics", metricsRoute(metrics, config.METRICS_TOKEN));
   app.use(ideAssetsRouter());
   app.use(auditExportRouter({ principals: deps.principals, db: deps.db, logger }));
 

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 
@@ -36,5 +37,25 @@ export function createMetrics(): Metrics {
       });
       next();
     },
+  };
+}
+
+/**
+ * GET /metrics. With a token configured, only `Authorization: Bearer <token>` gets the
+ * figures (compared in constant time); anyone else gets 401 and nothing about the process.
+ */
+export function metricsRoute(metrics: Metrics, token: string | undefined) {
+  const expected = token ? crypto.createHash("sha256").update(token).digest() : undefined;
+  return async (req: Request, res: Response): Promise<void> => {
+    if (expected) {
+      const presented = /^Bearer\s+(\S+)$/i.exec(req.get("authorization") ?? "")?.[1] ?? "";
+      const digest = crypto.createHash("sha256").update(presented).digest();
+      if (!crypto.timingSafeEqual(digest, expected)) {
+        res.status(401).setHeader("www-authenticate", 'Bearer realm="metrics"').json({ error: "metrics need a bearer token" });
+        return;
+      }
+    }
+    res.setHeader("content-type", metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
   };
 }

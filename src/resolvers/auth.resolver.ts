@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
-import { AuthenticationError } from "../errors/errors";
+import { AuthenticationError, UserInputError } from "../errors/errors";
 import type { GraphQLContext } from "../graphql/context";
 import { LIMITS } from "../rate-limit/limits";
 import { RateLimit } from "../rate-limit/rate-limit";
@@ -60,6 +60,11 @@ export class AuthResolver {
     const fromCookie = refreshToken ? undefined : ctx.refreshCookie.read();
     const token = refreshToken ?? fromCookie;
     if (!token) throw new AuthenticationError("No refresh token given");
+    // A token kept in the httpOnly cookie stays out of reach of scripts: its successor goes
+    // back as a cookie too, never in the body.
+    if (fromCookie && tokenDelivery === TokenDelivery.BODY) {
+      throw new UserInputError("A refresh token from the cookie is renewed as a cookie: omit tokenDelivery or use COOKIE", "tokenDelivery");
+    }
     const result = await ctx.services.auth.refresh(token, ctx.meta).catch((error: unknown) => {
       if (fromCookie) ctx.refreshCookie.clear();
       throw error;
