@@ -19,6 +19,7 @@ import {
   type AgentApiKeyRow,
   type AgentRow,
 } from "./agent.repository";
+import { assertMayActOn } from "../users/authority";
 import { assertUuid } from "../validation/ids";
 
 export interface AgentService {
@@ -55,8 +56,11 @@ export function createAgentService(deps: { db: Db; versions: PrincipalVersions; 
     const agent = await findAgent(db, id);
     const mayRead = agent && (agent.ownerId === principal.userId || hasPermission(principal, "agents:read") || hasPermission(principal, "agents:write"));
     if (!agent || !mayRead) throw new NotFoundError("No such agent");
-    if (write && agent.ownerId !== principal.userId && !hasPermission(principal, "agents:write")) {
-      throw new ForbiddenError("Managing another user's agents needs agents:write");
+    if (write && agent.ownerId !== principal.userId) {
+      if (!hasPermission(principal, "agents:write")) throw new ForbiddenError("Managing another user's agents needs agents:write");
+      // An agent acts under its owner's role policies: a key minted for a superior's agent
+      // would be their authority in the caller's hands.
+      await assertMayActOn(db, principal, agent.ownerId);
     }
     return agent;
   }

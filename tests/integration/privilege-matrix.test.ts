@@ -162,3 +162,41 @@ describe("an email change by someone else is confirmed at the new address and to
     expect((await mailTo(server, user.email, "email-changed")).length).toBe(1);
   });
 });
+
+describe("no managing the agents of a user whose roles confer more than the caller's", () => {
+  const AGENT_OPERATIONS: Record<string, (agentId: string, keyId: string) => [string, Record<string, unknown>]> = {
+    createAgentApiKey: (id) => [`mutation ($id: ID!) { createAgentApiKey(agentId: $id) { key } }`, { id }],
+    revokeAgentApiKey: (_id, keyId) => [`mutation ($id: ID!) { revokeAgentApiKey(id: $id) }`, { id: keyId }],
+    renameAgent: (id) => [`mutation ($id: ID!) { renameAgent(id: $id, name: "renamed") { id } }`, { id }],
+    suspendAgent: (id) => [`mutation ($id: ID!) { suspendAgent(id: $id) { id } }`, { id }],
+    deleteAgent: (id) => [`mutation ($id: ID!) { deleteAgent(id: $id) }`, { id }],
+  };
+
+  async function agentOf(owner: { token: string }) {
+    const { createAgent } = await server.client.ok<{ createAgent: { id: string } }, unknown>(`mutation { createAgent(input: { name: "owned" }) { id } }`, {}, { token: owner.token });
+    const { createAgentApiKey } = await server.client.ok<{ createAgentApiKey: { apiKey: { id: string } } }, unknown>(
+      `mutation ($id: ID!) { createAgentApiKey(agentId: $id) { apiKey { id } } }`,
+      { id: createAgent.id },
+      { token: owner.token },
+    );
+    return { agentId: createAgent.id, keyId: createAgentApiKey.apiKey.id };
+  }
+
+  let operator: Awaited<ReturnType<typeof userWithRoles>>;
+  beforeAll(async () => {
+    await createRole("AGENT_OPS", ["agents:read", "agents:write"]);
+    operator = await userWithRoles(["AGENT_OPS"]);
+  });
+
+  for (const [name, operation] of Object.entries(AGENT_OPERATIONS)) {
+    it(`AGENT_OPS cannot ${name} on an ADMIN's agent, and may on a plain user's`, async () => {
+      const superior = await agentOf(await userWithRoles(["ADMIN"]));
+      const [query, variables] = operation(superior.agentId, superior.keyId);
+      expect(errorCode(await gql(query, variables, operator.token))).toBe("FORBIDDEN");
+      const plain = await agentOf(await userWithRoles([]));
+      const [allowedQuery, allowedVariables] = operation(plain.agentId, plain.keyId);
+      const allowed = await gql(allowedQuery, allowedVariables, operator.token);
+      expect(allowed.errors, JSON.stringify(allowed.errors)).toBeUndefined();
+    });
+  }
+});
