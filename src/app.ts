@@ -18,7 +18,7 @@ import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
 import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstrap-admin";
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config/config";
-import { openPglite, openPostgres, type Database } from "./db/database";
+import { openPglite, openPostgres, type Database, type PostgresOptions } from "./db/database";
 import { createApolloServer } from "./graphql/apollo-server";
 import { buildAppSchema } from "./graphql/build-schema";
 import { createExpressApp } from "./http/express-app";
@@ -56,14 +56,23 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The PostgreSQL pool's size and deadlines, from config (tests open their pools with these too). */
+export function databaseOptions(config: Config): PostgresOptions {
+  return {
+    poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
+  };
+}
+
 function openDatabase(config: Config): Database {
-  return config.DATABASE_URL
-    ? openPostgres(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX })
-    : openPglite(path.join(config.DATA_DIR, "pglite"));
+  return config.DATABASE_URL ? openPostgres(config.DATABASE_URL, databaseOptions(config)) : openPglite(path.join(config.DATA_DIR, "pglite"));
 }
 
 function openStore(config: Config, clock: Clock): SharedStore {
-  return config.REDIS_URL ? createRedisStore(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX }) : createMemoryStore(clock);
+  return config.REDIS_URL
+    ? createRedisStore(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX, timeoutMs: config.REDIS_TIMEOUT })
+    : createMemoryStore(clock);
 }
 
 /** The composition root: builds every piece from config, wiring dependencies explicitly. */

@@ -57,7 +57,13 @@ const fieldsSchema = z.object({
     DATA_DIR: z.string().default("./data"),
     DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     DATABASE_POOL_MAX: integer(10, 1, 200),
+    /** How long opening a PostgreSQL connection may take before the request fails. */
+    DATABASE_CONNECT_TIMEOUT: duration("5s", 100, 120_000),
+    /** Longest a statement may run, or a transaction sit idle, before PostgreSQL ends it. */
+    DATABASE_STATEMENT_TIMEOUT: duration("10s", 100, 3_600_000),
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    /** Deadline of every Redis call (connection wait included): past it, SERVICE_UNAVAILABLE. */
+    REDIS_TIMEOUT: duration("1s", 50, 60_000),
     REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "letters, digits and : _ . - only").default("ais:"),
     POSTMARK_SERVER_TOKEN: optionalString,
     POSTMARK_API_URL: optionalString.pipe(z.url().optional()),
