@@ -18,6 +18,7 @@ import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
 import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstrap-admin";
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config/config";
+import { checkRequiredRolesExist } from "./config/startup-checks";
 import { openPglite, openPostgres, type Database, type PostgresOptions } from "./db/database";
 import { createApolloServer } from "./graphql/apollo-server";
 import { buildAppSchema } from "./graphql/build-schema";
@@ -84,6 +85,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   try {
     await database.migrate();
     const { db } = database;
+    await checkRequiredRolesExist(db, config.MFA_REQUIRED_ROLES);
     const keys = loadSigningKeys({
       jwtSecret: config.JWT_SECRET,
       privateKeyPem: config.JWT_PRIVATE_KEY,

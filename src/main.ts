@@ -16,7 +16,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const app = await createApp(config, { logger });
+  const app = await createApp(config, { logger }).catch((error: unknown) => {
+    // Configuration checked against the database (MFA_REQUIRED_ROLES) fails like a bad variable.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  });
   const address = await app.listen();
   const mode = config.DATABASE_URL ? "postgres" : "embedded (PGlite)";
   logger.info({ port: address.port, database: mode, store: app.store.kind }, `listening on ${config.PUBLIC_URL}/graphql`);
