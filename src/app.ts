@@ -19,6 +19,7 @@ import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstr
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config/config";
 import { checkRequiredRolesExist } from "./config/startup-checks";
+import { lockDataDir, secureDataDir } from "./db/data-dir";
 import { openPglite, openPostgres, type Database, type PostgresOptions } from "./db/database";
 import { createApolloServer } from "./graphql/apollo-server";
 import { buildAppSchema } from "./graphql/build-schema";
@@ -80,6 +81,9 @@ function openStore(config: Config, clock: Clock): SharedStore {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
+  // An embedded database belongs to one process: the lock comes before PGlite opens the files.
+  const dataDirLock = !config.DATABASE_URL && !overrides.database ? lockDataDir(config.DATA_DIR) : undefined;
+  secureDataDir(config.DATA_DIR);
   const database = overrides.database ?? openDatabase(config);
   const store = overrides.store ?? openStore(config, clock);
   try {
@@ -133,7 +137,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
 
     const httpServer = http.createServer();
-    const apollo = createApolloServer({ schema: buildAppSchema(overrides.extraResolvers), httpServer, logger });
+    const apollo = createApolloServer({
+      schema: buildAppSchema(overrides.extraResolvers),
+      httpServer,
+      logger,
+      stopGracePeriodMs: config.SHUTDOWN_TIMEOUT,
+    });
     await apollo.start();
     const probes = [
       { name: "database", check: () => database.ping() },
@@ -177,12 +186,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           sweeper.stop();
           await apollo.stop();
           await Promise.allSettled([store.close(), database.close()]);
+          dataDirLock?.release();
         })();
         return closing;
       },
     };
   } catch (error) {
     await Promise.allSettled([store.close(), database.close()]);
+    dataDirLock?.release();
     throw error;
   }
 }

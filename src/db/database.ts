@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { MIGRATIONS_FOLDER } from "../paths";
+import { PrivateNodeFS } from "./private-nodefs";
 import * as schema from "./schema";
 
 /**
@@ -96,8 +97,8 @@ export function openPostgres(url: string, options: PostgresOptions): Database {
  * (tests). It runs one transaction at a time, which makes it simple and correct, not fast.
  */
 export function openPglite(dataDir: string | undefined): Database {
-  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const client = dataDir ? new PGlite({ fs: new PrivateNodeFS(dataDir) }) : new PGlite();
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     db,

@@ -41,6 +41,8 @@ export function createApolloServer(options: {
   schema: GraphQLSchema;
   httpServer: http.Server;
   logger: Logger;
+  /** How long stopping waits for requests in flight before closing their connections. */
+  stopGracePeriodMs?: number;
 }): ApolloServer<GraphQLContext> {
   const armor = new ApolloArmor({
     maxDepth: { n: 10 },
@@ -54,7 +56,7 @@ export function createApolloServer(options: {
     schema: options.schema,
     plugins: [
       ...armor.plugins,
-      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.stopGracePeriodMs }),
       ideLandingPagePlugin("/graphql"),
       errorLoggingPlugin(options.logger),
     ],
