@@ -18,7 +18,9 @@ import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
 import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstrap-admin";
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config/config";
-import { openPglite, openPostgres, type Database } from "./db/database";
+import { checkRequiredRolesExist } from "./config/startup-checks";
+import { lockDataDir, secureDataDir } from "./db/data-dir";
+import { openPglite, openPostgres, type Database, type PostgresOptions } from "./db/database";
 import { createApolloServer } from "./graphql/apollo-server";
 import { buildAppSchema } from "./graphql/build-schema";
 import { createExpressApp } from "./http/express-app";
@@ -56,25 +58,38 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The PostgreSQL pool's size and deadlines, from config (tests open their pools with these too). */
+export function databaseOptions(config: Config): PostgresOptions {
+  return {
+    poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
+  };
+}
+
 function openDatabase(config: Config): Database {
-  return config.DATABASE_URL
-    ? openPostgres(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX })
-    : openPglite(path.join(config.DATA_DIR, "pglite"));
+  return config.DATABASE_URL ? openPostgres(config.DATABASE_URL, databaseOptions(config)) : openPglite(path.join(config.DATA_DIR, "pglite"));
 }
 
 function openStore(config: Config, clock: Clock): SharedStore {
-  return config.REDIS_URL ? createRedisStore(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX }) : createMemoryStore(clock);
+  return config.REDIS_URL
+    ? createRedisStore(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX, timeoutMs: config.REDIS_TIMEOUT })
+    : createMemoryStore(clock);
 }
 
 /** The composition root: builds every piece from config, wiring dependencies explicitly. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
+  // An embedded database belongs to one process: the lock comes before PGlite opens the files.
+  const dataDirLock = !config.DATABASE_URL && !overrides.database ? lockDataDir(config.DATA_DIR) : undefined;
+  secureDataDir(config.DATA_DIR);
   const database = overrides.database ?? openDatabase(config);
   const store = overrides.store ?? openStore(config, clock);
   try {
     await database.migrate();
     const { db } = database;
+    await checkRequiredRolesExist(db, config.MFA_REQUIRED_ROLES);
     const keys = loadSigningKeys({
       jwtSecret: config.JWT_SECRET,
       privateKeyPem: config.JWT_PRIVATE_KEY,
@@ -122,7 +137,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
 
     const httpServer = http.createServer();
-    const apollo = createApolloServer({ schema: buildAppSchema(overrides.extraResolvers), httpServer, logger, introspection: config.INTROSPECTION });
+    const apollo = createApolloServer({
+      schema: buildAppSchema(overrides.extraResolvers),
+      httpServer,
+      logger,
+      stopGracePeriodMs: config.SHUTDOWN_TIMEOUT,
+      introspection: config.INTROSPECTION,
+    });
     await apollo.start();
     const probes = [
       { name: "database", check: () => database.ping() },
@@ -166,12 +187,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           sweeper.stop();
           await apollo.stop();
           await Promise.allSettled([store.close(), database.close()]);
+          dataDirLock?.release();
         })();
         return closing;
       },
     };
   } catch (error) {
     await Promise.allSettled([store.close(), database.close()]);
+    dataDirLock?.release();
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config/config";
+import { DataDirInUseError } from "./db/data-dir";
 import { createLogger } from "./logging/logger";
 
 /** Process entry: parse config, start, and shut down gracefully on SIGTERM / SIGINT. */
@@ -16,7 +17,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const app = await createApp(config, { logger });
+  // Everything this process creates (PGlite's files, keys, outbox) is private to its user.
+  process.umask(0o077);
+  const app = await createApp(config, { logger }).catch((error: unknown) => {
+    // Configuration checked against the database (MFA_REQUIRED_ROLES) fails like a bad
+    // variable, and a data directory in use by another server is refused the same way.
+    if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  });
   const address = await app.listen();
   const mode = config.DATABASE_URL ? "postgres" : "embedded (PGlite)";
   logger.info({ port: address.port, database: mode, store: app.store.kind }, `listening on ${config.PUBLIC_URL}/graphql`);

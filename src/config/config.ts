@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { ROLE_NAME_PATTERN } from "../auth/roles";
 import { parseDurationMs } from "./duration";
 import { parseTrustProxy } from "./trust-proxy";
 
@@ -58,12 +59,22 @@ const fieldsSchema = z.object({
     DATA_DIR: z.string().default("./data"),
     DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     DATABASE_POOL_MAX: integer(10, 1, 200),
+    /** How long opening a PostgreSQL connection may take before the request fails. */
+    DATABASE_CONNECT_TIMEOUT: duration("5s", 100, 120_000),
+    /** Longest a statement may run, or a transaction sit idle, before PostgreSQL ends it. */
+    DATABASE_STATEMENT_TIMEOUT: duration("10s", 100, 3_600_000),
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    /** Deadline of every Redis call (connection wait included): past it, SERVICE_UNAVAILABLE. */
+    REDIS_TIMEOUT: duration("1s", 50, 60_000),
     REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "letters, digits and : _ . - only").default("ais:"),
     POSTMARK_SERVER_TOKEN: optionalString,
     POSTMARK_API_URL: optionalString.pipe(z.url().optional()),
     EMAIL_FROM: z.string().default("Agent Identity <no-reply@localhost>"),
-    PUBLIC_URL: optionalString.pipe(z.url().optional()),
+    PUBLIC_URL: optionalString.transform((value, ctx) => {
+      if (value === undefined || isHttpUrl(value)) return value;
+      ctx.addIssue({ code: "custom", message: `expected an http(s) URL like "https://id.example.com", got "${value}"` });
+      return z.NEVER;
+    }),
     BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
     BOOTSTRAP_ADMIN_PASSWORD: optionalString,
     JWT_SECRET: optionalString.pipe(
@@ -81,12 +92,21 @@ const fieldsSchema = z.object({
     CORS_ORIGINS: z
       .string()
       .default("")
-      .transform((value) =>
-        value
+      .transform((value, ctx) => {
+        const origins = value
           .split(",")
           .map((origin) => origin.trim())
-          .filter(Boolean),
-      ),
+          .filter(Boolean);
+        const malformed = origins.filter((origin) => !isOrigin(origin));
+        if (malformed.length > 0) {
+          ctx.addIssue({
+            code: "custom",
+            message: `not an origin: ${malformed.map((origin) => `"${origin}"`).join(", ")}; expected scheme://host[:port] with http or https, no path`,
+          });
+          return z.NEVER;
+        }
+        return origins;
+      }),
     /** Which hops may name the client in X-Forwarded-For: false, true (one hop), N hops, or proxy addresses/CIDRs. */
     TRUST_PROXY: z
       .string()
@@ -141,14 +161,23 @@ const fieldsSchema = z.object({
     MFA_REQUIRED_ROLES: z
       .string()
       .default("ADMIN")
-      .transform((value) =>
-        value.trim().toLowerCase() === "none"
-          ? []
-          : value
-              .split(",")
-              .map((role) => role.trim())
-              .filter(Boolean),
-      ),
+      .transform((value, ctx) => {
+        if (value.trim().toLowerCase() === "none") return [];
+        const names = value
+          .split(",")
+          .map((role) => role.trim())
+          .filter(Boolean);
+        const malformed = names.filter((name) => !ROLE_NAME_PATTERN.test(name));
+        if (names.length === 0 || malformed.length > 0) {
+          ctx.addIssue({
+            code: "custom",
+            message: `expected role names in upper snake case (e.g. ADMIN,MANAGER) or "none", got "${value}"`,
+          });
+          return z.NEVER;
+        }
+        // Whether each name is a role is checked once the database is open (custom roles live there).
+        return names;
+      }),
     MFA_ISSUER: z.string().default("Agent Identity"),
     MFA_CHALLENGE_TTL: duration("5m", 30_000, 3_600_000),
     LOCKOUT_THRESHOLD: integer(5, 1, 100),
@@ -168,6 +197,18 @@ const fieldsSchema = z.object({
 });
 
 type Fields = z.infer<typeof fieldsSchema>;
+
+/** An absolute http(s) URL with a host and nothing after the path. */
+function isHttpUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === "http:" || url.protocol === "https:") && url.host !== "" && !url.username && !url.search && !url.hash;
+}
+
+/** Exactly what a browser sends in `Origin`: scheme://host[:port], http or https, no path. */
+function isOrigin(text: string): boolean {
+  return isHttpUrl(text) && new URL(text).origin === text;
+}
 
 /**
  * Rules that relate two variables. They run on whatever variables parsed, so a type error
@@ -197,14 +238,22 @@ function crossFieldProblems(config: Partial<Fields>): string[] {
   return problems;
 }
 
-/** Values computed from others (PUBLIC_URL from PORT, JWT_ISSUER from PUBLIC_URL). */
+/** When neither JWT_ISSUER nor PUBLIC_URL is set: the same on every process of a deployment. */
+export const DEFAULT_JWT_ISSUER = "agent-identity";
+
+/**
+ * Values computed from others (PUBLIC_URL from PORT; JWT_ISSUER from an explicit PUBLIC_URL,
+ * else a fixed name). The issuer never follows PORT: processes of one deployment listen on
+ * different ports and must accept each other's tokens.
+ */
 function derive(config: Fields) {
-  const publicUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT || 4000}`).replace(/\/+$/, "");
+  const explicitPublicUrl = config.PUBLIC_URL?.replace(/\/+$/, "");
+  const publicUrl = explicitPublicUrl ?? `http://localhost:${config.PORT || 4000}`;
   return {
     ...config,
     DATA_DIR: path.resolve(config.DATA_DIR),
     PUBLIC_URL: publicUrl,
-    JWT_ISSUER: config.JWT_ISSUER ?? publicUrl,
+    JWT_ISSUER: config.JWT_ISSUER ?? explicitPublicUrl ?? DEFAULT_JWT_ISSUER,
   };
 }
 

@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { MIGRATIONS_FOLDER } from "../paths";
+import { PrivateNodeFS } from "./private-nodefs";
 import * as schema from "./schema";
 
 /**
@@ -40,18 +41,40 @@ const migrationsFolder = MIGRATIONS_FOLDER;
 /** Arbitrary, fixed key of the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK_KEY = 726_340_118;
 
-export function openPostgres(url: string, options: { poolMax: number }): Database {
+/** Deadlines of the PostgreSQL pool (DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT). */
+export interface PostgresOptions {
+  poolMax: number;
+  /** Opening a connection; default 5 s. */
+  connectTimeoutMs?: number;
+  /** A statement, and a transaction left idle, are ended by PostgreSQL past this; default 10 s. */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * Every call has a deadline: a connection that cannot be opened fails after the connect
+ * timeout (postgres.js CONNECT_TIMEOUT), a statement that runs or waits on a lock too long is
+ * cancelled by PostgreSQL (57014), and so is a transaction left idle (its locks released).
+ * The pool reopens connections on demand, so it recovers once the database does.
+ */
+export function openPostgres(url: string, options: PostgresOptions): Database {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
   const client = postgres(url, {
     max: options.poolMax,
     onnotice: () => undefined,
-    connection: { application_name: "agent-identity" },
+    connect_timeout: (options.connectTimeoutMs ?? 5_000) / 1000,
+    connection: {
+      application_name: "agent-identity",
+      statement_timeout: statementTimeoutMs,
+      idle_in_transaction_session_timeout: statementTimeoutMs,
+    },
   });
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
   return {
     db,
     kind: "postgres",
     async migrate() {
-      const lockClient = postgres(url, { max: 1, onnotice: () => undefined });
+      // No statement timeout here: waiting for another process's migrations is expected.
+      const lockClient = postgres(url, { max: 1, onnotice: () => undefined, connect_timeout: (options.connectTimeoutMs ?? 5_000) / 1000 });
       try {
         await lockClient`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
         await migratePostgres(drizzlePostgres({ client: lockClient }), { migrationsFolder });
@@ -74,8 +97,8 @@ export function openPostgres(url: string, options: { poolMax: number }): Databas
  * (tests). It runs one transaction at a time, which makes it simple and correct, not fast.
  */
 export function openPglite(dataDir: string | undefined): Database {
-  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const client = dataDir ? new PGlite({ fs: new PrivateNodeFS(dataDir) }) : new PGlite();
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     db,

@@ -76,7 +76,7 @@ function outboxFileName(at: Date): string {
 }
 
 async function writeAtomically(directory: string, file: string, text: string): Promise<void> {
-  await fs.mkdir(directory, { recursive: true });
+  await fs.mkdir(directory, { recursive: true, mode: 0o700 });
   const temporary = path.join(directory, `.${file}.tmp`);
   try {
     await fs.writeFile(temporary, text, { encoding: "utf8", flag: "wx", mode: 0o600 });

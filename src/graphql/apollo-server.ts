@@ -3,6 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { GraphQLSchema } from "graphql";
+import { backingServiceOutage } from "../errors/backing-service";
 import type { Logger } from "../logging/logger";
 import { ideLandingPagePlugin } from "../http/playground";
 import type { GraphQLContext } from "./context";
@@ -15,7 +16,8 @@ function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> 
       return {
         async didEncounterErrors({ errors, contextValue, operationName }) {
           for (const error of errors) {
-            const cause = (error.originalError as { internalCause?: unknown } | undefined)?.internalCause;
+            const original = error.originalError;
+            const cause = (original as { internalCause?: unknown } | undefined)?.internalCause ?? (backingServiceOutage(original) ? original : undefined);
             if (cause !== undefined) {
               logger.warn({ requestId: contextValue.meta?.requestId, operationName, err: cause }, "backing service unavailable");
             }
@@ -41,6 +43,8 @@ export function createApolloServer(options: {
   logger: Logger;
   /** Whether the schema may be introspected (INTROSPECTION). */
   introspection: boolean;
+  /** How long stopping waits for requests in flight before closing their connections. */
+  stopGracePeriodMs?: number;
 }): ApolloServer<GraphQLContext> {
   const armor = new ApolloArmor({
     maxDepth: { n: 10 },
@@ -54,7 +58,7 @@ export function createApolloServer(options: {
     schema: options.schema,
     plugins: [
       ...armor.plugins,
-      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.stopGracePeriodMs }),
       ideLandingPagePlugin("/graphql"),
       errorLoggingPlugin(options.logger),
     ],

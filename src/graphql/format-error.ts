@@ -1,6 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
-import { AppError } from "../errors/errors";
+import { backingServiceOutage } from "../errors/backing-service";
+import { AppError, ServiceUnavailableError } from "../errors/errors";
 import { ErrorCode } from "../errors/error-codes";
 
 /** Codes that describe the client's own request (parse, validation, variables): safe to show. */
@@ -37,20 +38,25 @@ export function scrubValues(message: string): string {
 
 export function isExpectedError(error: unknown): boolean {
   const original = unwrapResolverError(error);
-  if (original instanceof AppError) return true;
+  if (original instanceof AppError || backingServiceOutage(original)) return true;
   const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
   return typeof code === "string" && REQUEST_ERROR_CODES.has(code);
 }
 
 /**
- * What a client may see of an error: our typed errors as they are, request errors with
- * values scrubbed, everything else masked (and logged with the request id elsewhere).
+ * What a client may see of an error: our typed errors as they are, an outage of the database
+ * or Redis from any path as SERVICE_UNAVAILABLE, request errors with values scrubbed,
+ * everything else masked (and logged with the request id elsewhere).
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   const where = { locations: formatted.locations, path: formatted.path };
   if (original instanceof AppError) {
     return { message: original.message, ...where, extensions: { ...original.extensions } };
+  }
+  if (backingServiceOutage(original)) {
+    const unavailable = new ServiceUnavailableError();
+    return { message: unavailable.message, ...where, extensions: { ...unavailable.extensions } };
   }
   const code = formatted.extensions?.code;
   if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {

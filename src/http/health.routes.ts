@@ -1,4 +1,5 @@
 import express, { type Router } from "express";
+import { backingServiceOutage } from "../errors/backing-service";
 
 export interface Probe {
   name: string;
@@ -7,16 +8,25 @@ export interface Probe {
 
 const PROBE_TIMEOUT_MS = 2_000;
 
+class ProbeTimeout extends Error {}
+
 function withTimeout(promise: Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("timeout")), PROBE_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new ProbeTimeout("timeout")), PROBE_TIMEOUT_MS);
     promise.then(resolve, reject).finally(() => clearTimeout(timer));
   });
 }
 
+/** Why a probe failed, in words safe to publish: no host, no driver message, no secret. */
+function failureKind(error: unknown): "timeout" | "unreachable" | "unavailable" {
+  if (error instanceof ProbeTimeout) return "timeout";
+  return backingServiceOutage(error)?.kind ?? "unavailable";
+}
+
 /**
  * `/healthz`: the process is up. `/readyz`: every backing service answers; 503 names the
- * ones that do not (and nothing about why: that goes to the log).
+ * ones that do not with the kind of failure (`timeout`: connected but no answer in time;
+ * `unreachable`: no connection; `unavailable`: anything else). Details go to the log.
  */
 export function healthRoutes(probes: Probe[], onProbeFailure: (name: string, error: unknown) => void): Router {
   const router = express.Router();
@@ -28,10 +38,10 @@ export function healthRoutes(probes: Probe[], onProbeFailure: (name: string, err
       probes.map(async (probe) => {
         try {
           await withTimeout(probe.check());
-          return [probe.name, "ok"] as const;
+          return [probe.name, "ok" as string] as const;
         } catch (error) {
           onProbeFailure(probe.name, error);
-          return [probe.name, "unavailable"] as const;
+          return [probe.name, failureKind(error)] as const;
         }
       }),
     );

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { Redis } from "ioredis";
+import { BackingServiceError } from "../errors/backing-service";
 import { assertHitArguments, type SharedStore } from "./shared-store";
 
 /**
@@ -37,18 +38,41 @@ type ScriptedRedis = Redis & {
   slidingWindowHit(key: string, windowMs: number, limit: number, nonce: string): Promise<[number, number, number]>;
 };
 
+/** Reply errors that mean Redis cannot serve right now (loading, failover, memory, busy script). */
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS)\b/;
+
 /**
- * Redis-backed store. Commands fail fast while Redis is unreachable (no offline queue), so
- * callers fail closed instead of waiting; ioredis reconnects in the background.
+ * Any failure of a command as the store's caller must see it: an outage is a typed
+ * `BackingServiceError` (timeout or unreachable), so every path answers SERVICE_UNAVAILABLE;
+ * other reply errors (a bug of ours, like WRONGTYPE) pass unchanged.
  */
-export function createRedisStore(url: string, options: { keyPrefix?: string } = {}): SharedStore {
+function typed(error: unknown): unknown {
+  if (error instanceof BackingServiceError) return error;
+  const message = error instanceof Error ? error.message : "";
+  if (error instanceof Error && error.name === "ReplyError" && !UNAVAILABLE_REPLY.test(message)) return error;
+  const kind = /timed? ?out/i.test(message) ? "timeout" : "unreachable";
+  return new BackingServiceError("redis", kind, { cause: error });
+}
+
+/**
+ * Redis-backed store. Every call has one deadline (`timeoutMs`, REDIS_TIMEOUT) covering the
+ * wait for a connection and the command itself; past it the call fails as a timeout, so a
+ * Redis that stops answering (paused, overloaded, a half-open connection) costs a request at
+ * most that long instead of hanging it. Without a connection (Redis down, between
+ * reconnection attempts) calls fail at once as unreachable: commands are never queued
+ * offline. ioredis reconnects in the background, so the store recovers by itself.
+ */
+export function createRedisStore(url: string, options: { keyPrefix?: string; timeoutMs?: number } = {}): SharedStore {
+  const timeoutMs = options.timeoutMs ?? 1_000;
   const redisOptions = {
     keyPrefix: options.keyPrefix ?? "ais:",
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
+    maxRetriesPerRequest: 0,
+    commandTimeout: timeoutMs,
+    connectTimeout: timeoutMs,
     enableAutoPipelining: true,
     lazyConnect: false,
-    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
   };
   const client = new Redis(url, redisOptions) as ScriptedRedis;
   client.defineCommand("slidingWindowHit", { numberOfKeys: 1, lua: SLIDING_WINDOW_HIT });
@@ -56,57 +80,68 @@ export function createRedisStore(url: string, options: { keyPrefix?: string } = 
   const handlers = new Map<string, ((message: string) => void)[]>();
   client.on("error", () => undefined);
 
-  // Callers arriving while the connection comes up share one wait (one "ready" listener, not one each).
-  let connecting: Promise<void> | undefined;
-  async function ready(): Promise<void> {
-    if (client.status === "ready") return;
-    connecting ??= new Promise<void>((resolve, reject) => {
+  /** Resolves once the client is ready; fails fast while it waits to reconnect after a failure. */
+  function ready(): Promise<void> {
+    if (client.status === "ready") return Promise.resolve();
+    if (client.status === "reconnecting" || client.status === "end" || client.status === "close") {
+      return Promise.reject(new BackingServiceError("redis", "unreachable"));
+    }
+    return new Promise<void>((resolve, reject) => {
       const onReady = () => {
-        clearTimeout(timer);
+        client.off("close", onClose);
         resolve();
       };
-      const timer = setTimeout(() => {
+      const onClose = () => {
         client.off("ready", onReady);
-        reject(new Error("redis not ready"));
-      }, 2_000);
+        reject(new BackingServiceError("redis", "unreachable"));
+      };
       client.once("ready", onReady);
-    }).finally(() => {
-      connecting = undefined;
+      client.once("close", onClose);
     });
-    await connecting;
+  }
+
+  /** One deadline over connection wait and command; every outage typed (see `typed`). */
+  async function call<T>(command: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new BackingServiceError("redis", "timeout")), timeoutMs);
+    });
+    try {
+      return await Promise.race([ready().then(command), deadline]);
+    } catch (error) {
+      throw typed(error);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   return {
     kind: "redis",
     async mget(keys) {
       if (keys.length === 0) return [];
-      await ready();
-      return client.mget(keys);
+      return call(() => client.mget(keys));
     },
     async set(key, value, ttlMs) {
-      await ready();
-      await client.set(key, value, "PX", ttlMs);
+      await call(() => client.set(key, value, "PX", ttlMs));
     },
     async setIfAbsent(key, value, ttlMs) {
-      await ready();
-      const previous = await client.set(key, value, "PX", ttlMs, "NX", "GET");
+      const previous = await call(() => client.set(key, value, "PX", ttlMs, "NX", "GET"));
       return previous ?? value;
     },
     async hit(key, windowMs, limit) {
       assertHitArguments(windowMs, limit);
-      await ready();
       const nonce = crypto.randomBytes(8).toString("hex");
-      const [allowed, count, retryAfterMs] = await client.slidingWindowHit(key, windowMs, limit, nonce);
+      const [allowed, count, retryAfterMs] = await call(() => client.slidingWindowHit(key, windowMs, limit, nonce));
       return { allowed: allowed === 1, count, retryAfterMs };
     },
     async publish(channel, message) {
-      await ready();
-      await client.publish(`${redisOptions.keyPrefix}${channel}`, message);
+      await call(() => client.publish(`${redisOptions.keyPrefix}${channel}`, message));
     },
     async subscribe(channel, handler) {
       const fullChannel = `${redisOptions.keyPrefix}${channel}`;
       if (!subscriber) {
-        subscriber = new Redis(url, { ...redisOptions, keyPrefix: undefined, enableOfflineQueue: true });
+        // Subscriptions must survive reconnects, so this connection queues while offline.
+        subscriber = new Redis(url, { ...redisOptions, keyPrefix: undefined, enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: 1 });
         subscriber.on("error", () => undefined);
         subscriber.on("message", (name: string, message: string) => {
           for (const listener of handlers.get(name) ?? []) listener(message);
@@ -116,11 +151,14 @@ export function createRedisStore(url: string, options: { keyPrefix?: string } = 
       await subscriber.subscribe(fullChannel);
     },
     async ping() {
-      await ready();
-      await client.ping();
+      await call(() => client.ping());
     },
     async close() {
-      await Promise.allSettled([client.quit(), subscriber?.quit()]);
+      // QUIT waits for Redis's answer; an unresponsive Redis must not hold up shutdown.
+      const quit = Promise.allSettled([client.quit(), subscriber?.quit()]);
+      await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+      client.disconnect();
+      subscriber?.disconnect();
     },
   };
 }

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import postgres from "postgres";
-import { openPglite, openPostgres, type Database } from "../../src/db/database";
+import { openPglite, openPostgres, type Database, type PostgresOptions } from "../../src/db/database";
 
 export type Backend = "embedded" | "postgres";
 export const BACKEND: Backend = process.env.TEST_BACKEND === "postgres" ? "postgres" : "embedded";
@@ -36,13 +36,13 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
   };
 }
 
-export async function createTestDatabase(backend: Backend = BACKEND): Promise<TestDatabase> {
+export async function createTestDatabase(backend: Backend = BACKEND, options: Omit<PostgresOptions, "poolMax"> = {}): Promise<TestDatabase> {
   if (backend === "embedded") {
     const database = openPglite(undefined);
     return { database, drop: () => database.close() };
   }
   const created = await createPostgresDatabase();
-  const database = openPostgres(created.url, { poolMax: 10 });
+  const database = openPostgres(created.url, { ...options, poolMax: 10 });
   return {
     database,
     url: created.url,

@@ -16,8 +16,17 @@ export interface ServerProcess {
 
 /** `entry`: the compiled script to run (the benchmark runs its floor server instead). */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000, entry = "dist/src/main.js"): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, entry)], {
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+  return startServerCommand(process.execPath, [path.join(PROJECT_ROOT, entry)], env, timeoutMs);
+}
+
+/**
+ * Any command that ends up running the server (`npm start` included), from the project
+ * root. `pid` of the server itself is in every log line; `child` is the command's process.
+ */
+export async function startServerCommand(command: string, args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+  const child = spawn(command, args, {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: string[] = [];

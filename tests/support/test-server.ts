@@ -5,6 +5,7 @@ import path from "node:path";
 import { createApp, type App } from "../../src/app";
 import type { Clock } from "../../src/clock";
 import { loadConfig } from "../../src/config/config";
+import { databaseOptions } from "../../src/app";
 import { createMemoryStore } from "../../src/store/memory-store";
 import { createRedisStore } from "../../src/store/redis-store";
 import { BACKEND, createTestDatabase, REDIS_URL, uniqueRedisPrefix, type Backend } from "./backend";
@@ -30,11 +31,10 @@ export interface TestServer {
  */
 export async function startTestServer(
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  options: { clock?: Clock; env?: Record<string, string>; extraResolvers?: Function[] } = {},
+  options: { clock?: Clock; env?: Record<string, string>; extraResolvers?: Function[]; redisUrl?: string } = {},
 ): Promise<TestServer> {
   const backend = BACKEND;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ais-test-"));
-  const testDatabase = await createTestDatabase(backend);
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
@@ -51,10 +51,11 @@ export async function startTestServer(
     ACTION_SWEEP_INTERVAL: "0",
     ...options.env,
   });
+  const testDatabase = await createTestDatabase(backend, databaseOptions(config));
   const clock = options.clock;
   const store =
     backend === "postgres"
-      ? createRedisStore(REDIS_URL, { keyPrefix: uniqueRedisPrefix() })
+      ? createRedisStore(options.redisUrl ?? REDIS_URL, { keyPrefix: uniqueRedisPrefix(), timeoutMs: config.REDIS_TIMEOUT })
       : createMemoryStore(clock ?? { now: () => new Date() });
   const app = await createApp(config, { clock, database: testDatabase.database, store, extraResolvers: options.extraResolvers });
   const address = await app.listen();

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/config";
+import { unknownRoleProblems } from "../../src/config/startup-checks";
 
 const SECRET = "Xk9-this-is-a-long-jwt-secret-value-0123456789";
 
@@ -28,7 +29,7 @@ describe("loadConfig defaults", () => {
     expect(config.SESSION_IDLE_TIMEOUT).toBe(7 * 86_400_000);
     expect(config.SESSION_ABSOLUTE_LIFETIME).toBe(30 * 86_400_000);
     expect(config.PUBLIC_URL).toBe("http://localhost:4000");
-    expect(config.JWT_ISSUER).toBe("http://localhost:4000");
+    expect(config.JWT_ISSUER).toBe("agent-identity");
     expect(config.CORS_ORIGINS).toEqual([]);
     expect(config.JWT_SECRET).toBeUndefined();
     expect(config.DATABASE_URL).toBeUndefined();
@@ -40,10 +41,11 @@ describe("loadConfig defaults", () => {
     expect(loadConfig({ DATA_DIR: "some/dir" }).DATA_DIR).toBe(path.resolve(process.cwd(), "some/dir"));
   });
 
-  it("derives PUBLIC_URL from PORT and JWT_ISSUER from PUBLIC_URL", () => {
+  it("derives PUBLIC_URL from PORT, but never the issuer: processes on other ports share it", () => {
     const config = loadConfig({ PORT: "8080" });
     expect(config.PUBLIC_URL).toBe("http://localhost:8080");
-    expect(config.JWT_ISSUER).toBe("http://localhost:8080");
+    expect(config.JWT_ISSUER).toBe("agent-identity");
+    expect(loadConfig({ PORT: "8081" }).JWT_ISSUER).toBe(config.JWT_ISSUER);
   });
 
   it("strips trailing slashes from PUBLIC_URL; an explicit JWT_ISSUER wins", () => {
@@ -185,5 +187,42 @@ describe("loadConfig errors", () => {
       expect(named(error)).toEqual(["DATABASE_URL"]);
       expect(error.message).not.toContain(password);
     }
+  });
+});
+
+describe("loadConfig refuses mistakes that would silently weaken the server", () => {
+  it("refuses malformed role names in MFA_REQUIRED_ROLES, naming the variable", () => {
+    expect(named(configError({ MFA_REQUIRED_ROLES: "admin" }))).toEqual(["MFA_REQUIRED_ROLES"]);
+    expect(named(configError({ MFA_REQUIRED_ROLES: "ADMIN,,MANAGER-X" }))).toEqual(["MFA_REQUIRED_ROLES"]);
+    expect(named(configError({ MFA_REQUIRED_ROLES: " , " }))).toEqual(["MFA_REQUIRED_ROLES"]);
+    expect(loadConfig({ MFA_REQUIRED_ROLES: "ADMIN, MANAGER" }).MFA_REQUIRED_ROLES).toEqual(["ADMIN", "MANAGER"]);
+    expect(loadConfig({ MFA_REQUIRED_ROLES: "none" }).MFA_REQUIRED_ROLES).toEqual([]);
+  });
+
+  it("refuses CORS_ORIGINS entries that are not http(s) origins, naming each", () => {
+    for (const bad of ["notaurl", "https://app.example.com/", "https://app.example.com/path", "ftp://app.example.com", "app.example.com:443", "https://user@app.example.com"]) {
+      const error = configError({ CORS_ORIGINS: `https://ok.example, ${bad}` });
+      expect(named(error), bad).toEqual(["CORS_ORIGINS"]);
+      expect(error.problems[0]).toContain(`"${bad}"`);
+    }
+    expect(loadConfig({ CORS_ORIGINS: "http://localhost:5173,https://app.example.com" }).CORS_ORIGINS).toEqual([
+      "http://localhost:5173",
+      "https://app.example.com",
+    ]);
+  });
+
+  it("refuses a PUBLIC_URL that is not an http(s) URL", () => {
+    for (const bad of ["localhost:4118", "notaurl", "ftp://id.example.com", "https://id.example.com/?a=1", "https://id.example.com/#x"]) {
+      expect(named(configError({ PUBLIC_URL: bad })), bad).toEqual(["PUBLIC_URL"]);
+    }
+    expect(loadConfig({ PUBLIC_URL: "https://example.com/identity/" }).PUBLIC_URL).toBe("https://example.com/identity");
+  });
+
+  it("checks role names against the roles that exist once the database is open", () => {
+    const known = ["USER", "MANAGER", "COMPLIANCE_OFFICER", "ADMIN", "AUDITOR"];
+    expect(unknownRoleProblems(["ADMINN", "AUDITOR", "OPS"], known)).toEqual([
+      "MFA_REQUIRED_ROLES: unknown roles ADMINN, OPS (roles: USER, MANAGER, COMPLIANCE_OFFICER, ADMIN, AUDITOR)",
+    ]);
+    expect(unknownRoleProblems(["ADMIN", "AUDITOR"], known)).toEqual([]);
   });
 });

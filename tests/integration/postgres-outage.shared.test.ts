@@ -1,0 +1,200 @@
+import { eq, sql } from "drizzle-orm";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openPostgres, type Database } from "../../src/db/database";
+import { agentActions, spendCounters } from "../../src/db/schema";
+import {
+  CancelAgentActionDocument,
+  LoginDocument,
+  RegisterDocument,
+  SettleAgentActionDocument,
+  SubmitAgentActionDocument,
+} from "../generated/graphql";
+import { createAgentWithKey, createPolicy, units, type AgentWithKey } from "../support/agent-fixtures";
+import { ADMIN_DATABASE_URL } from "../support/backend";
+import { loginUser, PASSWORD, registerUser, uniqueEmail } from "../support/fixtures";
+import type { GraphQLResponse } from "../support/graphql-client";
+import { expectUnavailable, within } from "../support/outage";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
+
+/**
+ * PostgreSQL refusing connections, terminating them, or too slow: every field answers
+ * SERVICE_UNAVAILABLE (not INTERNAL) within a bound, writes nothing half-way, and the same
+ * server serves again once the database does. Only the test's own database is touched.
+ */
+const HANG_MS = 10_000;
+const USERS = `query { users(first: 5) { totalCount edges { node { id } } } }`;
+
+let server: TestServer;
+let superuser: postgres.Sql;
+let checker: Database;
+let databaseName: string;
+let admin: Awaited<ReturnType<typeof loginUser>>;
+let agent: AgentWithKey;
+const timings: Record<string, number> = {};
+
+beforeAll(async () => {
+  // A short statement timeout, so the slow-database case below is quick to provoke.
+  server = await startTestServer({ env: { DATABASE_STATEMENT_TIMEOUT: "1s", DATABASE_CONNECT_TIMEOUT: "2s" } });
+  admin = await loginUser(server.client, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const owner = await registerUser(server.client);
+  agent = await createAgentWithKey(server.client, owner, "outage agent");
+  await createPolicy(server.client, admin, {
+    name: "llm budget",
+    scope: "AGENT",
+    scopeId: agent.id,
+    rules: [{ pattern: "llm.*", effect: "ALLOW" }],
+    caps: [{ per: "AGENT", window: "DAY", limit: units(100) }],
+  });
+  superuser = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => undefined });
+  const [row] = (await server.app.database.db.execute(sql`SELECT current_database() AS name`)) as unknown as { name: string }[];
+  expect(row?.name).toMatch(/^ais_test_[0-9a-f]+$/);
+  databaseName = row!.name;
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${databaseName}`;
+  checker = openPostgres(url.toString(), { poolMax: 2 });
+});
+
+afterAll(async () => {
+  if (databaseName) await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`);
+  await superuser?.end();
+  await checker?.close();
+  await server?.close();
+});
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Refuses new connections to the test's database and terminates the open ones. */
+async function refuseConnections(): Promise<void> {
+  await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS false`);
+  await superuser`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`;
+  await until(async () => {
+    const [row] = await superuser`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${databaseName}`;
+    return row?.n === 0;
+  }, "every connection to the test database has ended");
+}
+
+async function acceptConnections(): Promise<void> {
+  await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`);
+}
+
+async function timed(label: string, request: Promise<GraphQLResponse<unknown>>): Promise<GraphQLResponse<unknown>> {
+  const { value, tookMs } = await within(HANG_MS, label, request);
+  timings[label] = tookMs;
+  return value;
+}
+
+async function reserve(cost: number): Promise<string> {
+  const submitted = await server.client.ok(SubmitAgentActionDocument, { input: { action: "llm.completion", estimatedCost: units(cost) } }, agent.auth);
+  expect(submitted.submitAgentAction.status).toBe("RESERVED");
+  return submitted.submitAgentAction.id;
+}
+
+async function statusOf(id: string): Promise<string | undefined> {
+  const [row] = await checker.db.select({ status: agentActions.status }).from(agentActions).where(eq(agentActions.id, id));
+  return row?.status;
+}
+
+async function emailExists(email: string): Promise<boolean> {
+  const rows = (await checker.db.execute(sql`SELECT 1 FROM users WHERE lower(email) = lower(${email})`)) as unknown as unknown[];
+  return rows.length > 0;
+}
+
+async function agentDay(): Promise<{ reserved: bigint; settled: bigint } | undefined> {
+  const [row] = await checker.db
+    .select({ reserved: spendCounters.reserved, settled: spendCounters.settled })
+    .from(spendCounters)
+    .where(sql`${spendCounters.per} = 'AGENT' AND ${spendCounters.window} = 'DAY' AND ${spendCounters.subject} = ${agent.id}`);
+  return row;
+}
+
+/** Each field of the brief, each expected to refuse as SERVICE_UNAVAILABLE. */
+async function expectEveryFieldUnavailable(phase: string, ids: { settle: string; cancel: string }, email: string): Promise<void> {
+  const { client } = server;
+  expectUnavailable(await timed(`${phase} settleAgentAction`, client.request(SettleAgentActionDocument, { id: ids.settle, actualCost: units(1) }, agent.auth)), "settleAgentAction");
+  expectUnavailable(await timed(`${phase} cancelAgentAction`, client.request(CancelAgentActionDocument, { id: ids.cancel }, agent.auth)), "cancelAgentAction");
+  expectUnavailable(await timed(`${phase} login`, client.request(LoginDocument, { input: { identifier: ADMIN_EMAIL, password: ADMIN_PASSWORD } })), "login");
+  expectUnavailable(await timed(`${phase} register`, client.request(RegisterDocument, { input: { email, password: PASSWORD } })), "register");
+  expectUnavailable(await timed(`${phase} users`, client.request(USERS, {}, { token: admin.accessToken })), "users");
+}
+
+/** The same server, the same pool: every field works again, on the same rows. */
+async function expectRecovered(ids: { settle: string; cancel: string }, email: string): Promise<void> {
+  const { client } = server;
+  const before = await agentDay();
+  expect((await client.ok(SettleAgentActionDocument, { id: ids.settle, actualCost: units(1) }, agent.auth)).settleAgentAction.status).toBe("SETTLED");
+  expect((await client.ok(CancelAgentActionDocument, { id: ids.cancel }, agent.auth)).cancelAgentAction.status).toBe("CANCELLED");
+  const after = await agentDay();
+  // Settling 2 reserved for 1 actual, and cancelling 3 reserved, each happened exactly once.
+  expect(after?.reserved).toBe((before?.reserved ?? 0n) - BigInt(units(2)) - BigInt(units(3)));
+  expect(after?.settled).toBe((before?.settled ?? 0n) + BigInt(units(1)));
+  await loginUser(client, ADMIN_EMAIL, ADMIN_PASSWORD);
+  expect((await registerUser(client, { email })).user.email).toBe(email);
+  expect(((await client.ok(USERS, {}, { token: admin.accessToken })) as { users: { totalCount: number } }).users.totalCount).toBeGreaterThan(1);
+  expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+}
+
+describe("PostgreSQL refusing and terminating connections", () => {
+  it("answers SERVICE_UNAVAILABLE on every field, writes nothing, and recovers without a restart", async () => {
+    const ids = { settle: await reserve(2), cancel: await reserve(3) };
+    const email = uniqueEmail("during-pg-outage");
+    const before = await agentDay();
+    await refuseConnections();
+    try {
+      await expectEveryFieldUnavailable("refused", ids, email);
+      const ready = await within(HANG_MS, "readyz", fetch(`${server.url}/readyz`));
+      expect(ready.value.status).toBe(503);
+      expect(await ready.value.json()).toMatchObject({ checks: { database: "unreachable" } });
+    } finally {
+      await acceptConnections();
+    }
+    expect(await statusOf(ids.settle)).toBe("RESERVED");
+    expect(await statusOf(ids.cancel)).toBe("RESERVED");
+    expect(await emailExists(email)).toBe(false);
+    expect(await agentDay()).toEqual(before);
+    await expectRecovered(ids, email);
+  });
+});
+
+describe("PostgreSQL too slow", () => {
+  it("answers SERVICE_UNAVAILABLE once the statement timeout passes, writes nothing, and recovers", async () => {
+    const ids = { settle: await reserve(2), cancel: await reserve(3) };
+    const email = uniqueEmail("during-pg-lock");
+    const before = await agentDay();
+    // Another session holds every table the fields need: each statement waits, then times out.
+    const holder = postgres(new URL(`/${databaseName}`, ADMIN_DATABASE_URL).toString(), { max: 1, onnotice: () => undefined });
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => undefined;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holding = holder.begin(async (tx) => {
+      await tx`LOCK TABLE users, agent_actions, spend_counters IN ACCESS EXCLUSIVE MODE`;
+      locked();
+      await released;
+    });
+    try {
+      await isLocked;
+      await expectEveryFieldUnavailable("locked", ids, email);
+    } finally {
+      release();
+      await holding;
+      await holder.end();
+    }
+    expect(await statusOf(ids.settle)).toBe("RESERVED");
+    expect(await statusOf(ids.cancel)).toBe("RESERVED");
+    expect(await emailExists(email)).toBe(false);
+    expect(await agentDay()).toEqual(before);
+    await expectRecovered(ids, email);
+    process.stderr.write(`postgres outage answer times (ms): ${JSON.stringify(timings)}\n`);
+  });
+});
