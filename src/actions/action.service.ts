@@ -35,7 +35,7 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
 
   /** The filter a viewer may see, narrowed by what they asked for. */
   async function visible(viewer: ActionViewer, filter: ActionFilter): Promise<ActionFilter> {
-    if (filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "agentId");
+    if (filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "filter.agentId");
     if (viewer.kind === "agent") return { ...filter, agentIds: [viewer.agent.agentId] };
     if (seesAll(viewer.user)) return filter;
     const own = (await listAgents(db, viewer.user.userId)).map((agent) => agent.id);
@@ -114,7 +114,7 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
         rules: withRuleIds([], content.rules ?? [], proposedPolicyId),
         caps: withCapIds([], content.caps ?? [], proposedPolicyId),
       };
-      if (options.filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "agentId");
+      if (options.filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "filter.agentId");
       const scoped = hasPermission(user, "policies:read") ? options.filter : await visible({ kind: "user", user }, options.filter);
       const rows = await actionsInRange(db, scoped, MAX_WHAT_IF);
       return whatIf(rows, proposed, replaces, createVersionLoader(db));
