@@ -11,7 +11,7 @@ import {
 } from "graphql";
 import { UserInputError } from "../errors/errors";
 import { isUuid } from "../validation/ids";
-import { hasUnstorableJsonText, isStorableDate, isStorableText } from "../validation/storable";
+import { isStorableDate, isStorableText, jsonProblem, MAX_JSON_DEPTH } from "../validation/storable";
 
 interface Violation {
   field: string;
@@ -48,7 +48,11 @@ function scalarViolation(typeName: string, value: unknown, path: string, ids: Id
   if (value instanceof Date) {
     return isStorableDate(value) ? undefined : { field, message: "A date must fall in the years 1 to 9999" };
   }
-  if (value !== null && typeof value === "object" && hasUnstorableJsonText(value)) return { field, message: TEXT };
+  if (value !== null && typeof value === "object") {
+    const problem = jsonProblem(value);
+    if (problem === "text") return { field, message: TEXT };
+    if (problem === "depth") return { field, message: `JSON nests at most ${MAX_JSON_DEPTH} levels` };
+  }
   return undefined;
 }
 
@@ -87,7 +91,8 @@ export function assertStorableArguments(coordinate: string, definitions: readonl
 /**
  * One rule for every argument of every field, on coerced values (literals and variables
  * alike): strings hold no NUL or unpaired surrogate (PostgreSQL cannot store them), an
- * `ID` is a UUID (or, where listed above, an opaque token id), a date falls in years 1..9999. Applied under `@auth`, so a caller who
+ * `ID` is a UUID (or, where listed above, an opaque token id), a date falls in years 1..9999,
+ * JSON nests at most MAX_JSON_DEPTH levels. Applied under `@auth`, so a caller who
  * may not call a field learns nothing about its arguments.
  */
 export function enforceArgumentRules(schema: GraphQLSchema): GraphQLSchema {

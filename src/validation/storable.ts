@@ -14,14 +14,29 @@ export function isStorableText(text: string): boolean {
   return !NUL.test(text) && !LONE_SURROGATE.test(text);
 }
 
-/** Whether any key or string of a JSON value is text PostgreSQL's jsonb refuses. */
-export function hasUnstorableJsonText(value: unknown): boolean {
-  if (typeof value === "string") return !isStorableText(value);
-  if (Array.isArray(value)) return value.some(hasUnstorableJsonText);
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value).some(([key, inner]) => !isStorableText(key) || hasUnstorableJsonText(inner));
+/** Deepest nesting of a JSON input: far beyond any real document, far below what recursion (JSON.stringify, jsonb) survives. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * What keeps a JSON value out of jsonb, found without recursion (a hostile body can nest
+ * thousands of levels): nesting deeper than MAX_JSON_DEPTH, or a key or string that is not
+ * storable text.
+ */
+export function jsonProblem(root: unknown): "depth" | "text" | undefined {
+  const pending: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (typeof value === "string") {
+      if (!isStorableText(value)) return "text";
+    } else if (value !== null && typeof value === "object") {
+      if (depth >= MAX_JSON_DEPTH) return "depth";
+      for (const [key, inner] of Object.entries(value)) {
+        if (!Array.isArray(value) && !isStorableText(key)) return "text";
+        pending.push({ value: inner, depth: depth + 1 });
+      }
+    }
   }
-  return false;
+  return undefined;
 }
 
 /**

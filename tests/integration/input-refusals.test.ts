@@ -63,6 +63,16 @@ describe("strings PostgreSQL cannot store are refused for every argument, naming
   });
 });
 
+describe("JSON inputs are bounded", () => {
+  it("refuses metadata nested thousands of levels deep, naming it", async () => {
+    const depth = 7_000;
+    const metadata = `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+    const body = `{"query":"mutation ($m: JSONObject) { submitAgentAction(input: { action: \\"llm.chat\\", estimatedCost: \\"1\\", metadata: $m }) { id } }","variables":{"m":${metadata}}}`;
+    expectRefused(await server.client.raw(body, agent.auth), "metadata");
+    expectRefused(await server.client.raw(body.replace("mutation", "query").replace("submitAgentAction(", `simulateAgentActionFor(agentId: \\"${agent.id}\\", `).replace("{ id }", "{ __typename }"), { token: user }), "metadata");
+  });
+});
+
 describe("malformed ids are refused before any query", () => {
   const malformed = ["x", "12", `${SOME_ID}0`, "", "6f1c2b8e-3a4d-4e5f-8a9b-0c1d2e3f4a5g"];
   for (const id of malformed) {
