@@ -1,5 +1,5 @@
 import { UserInputError } from "../errors/errors";
-import { isStorableInt8 } from "../validation/storable";
+import { isStorableDate, isStorableInt8, isStorableText } from "../validation/storable";
 
 /**
  * Audit search input, as the GraphQL API and the HTTP export both take it, and its checks.
@@ -39,12 +39,13 @@ function text(value: string | null | undefined, field: string): string | undefin
   if (value.length === 0 || value.length > MAX_FILTER_TEXT) {
     throw new UserInputError(`${field} must be 1 to ${MAX_FILTER_TEXT} characters`, field);
   }
+  if (!isStorableText(value)) throw new UserInputError(`${field} cannot contain NUL characters or unpaired surrogates`, field);
   return value;
 }
 
 function date(value: Date | null | undefined, field: string): Date | undefined {
   if (value === null || value === undefined) return undefined;
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new UserInputError(`${field} must be a date-time`, field);
+  if (!(value instanceof Date) || !isStorableDate(value)) throw new UserInputError(`${field} must be a date-time in the years 1 to 9999`, field);
   return value;
 }
 

@@ -123,6 +123,26 @@ describe("cursors and dates are bounded to what PostgreSQL stores", () => {
   });
 });
 
+describe("the HTTP audit export takes the same filter rules as the GraphQL argument rule", () => {
+  const exportAs = (params: Record<string, string>) =>
+    fetch(`${server.url}/audit/export?${new URLSearchParams(params).toString()}`, { headers: { authorization: `Bearer ${admin}` } });
+  const cases: [Record<string, string>, string][] = [
+    [{ actorId: "a\u0000b" }, "actorId"],
+    [{ targetId: "\u0000" }, "targetId"],
+    [{ action: "auth.\u0000*" }, "action"],
+    [{ from: "0000-01-01T00:00:00Z" }, "from"],
+    [{ to: "0000-12-31T23:59:59+00:00" }, "to"],
+  ];
+  for (const [params, field] of cases) {
+    it(`refuses ${JSON.stringify(params)} as BAD_USER_INPUT on ${field}`, async () => {
+      const response = await exportAs(params);
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { errors: { extensions: { code: string; field: string } }[] };
+      expect(body.errors[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field });
+    });
+  }
+});
+
 describe("client mistakes in the request itself get request error codes", () => {
   async function post(body: unknown) {
     const response = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
