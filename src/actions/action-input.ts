@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { UserInputError } from "../errors/errors";
 import { validateActionName } from "../policy/pattern";
 import type { Money } from "../policy/policy-types";
+import { LONE_SURROGATE } from "../validation/storable";
 import { canonicalJson } from "./decision-record";
 
 /** What an agent submits (DESIGN.md, Governance). */
@@ -31,7 +32,6 @@ const MAX_METADATA_BYTES = 8_192;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const unstorable = (text: string) => CONTROL.test(text) || LONE_SURROGATE.test(text);
 
 /** Whether any key or string in a JSON value holds a control character or a lone surrogate. */

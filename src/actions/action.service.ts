@@ -48,7 +48,7 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
 
   /** The filter a viewer may see, narrowed by what they asked for. */
   async function visible(viewer: ActionViewer, filter: ActionFilter): Promise<ActionFilter> {
-    if (filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "agentId");
+    if (filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "filter.agentId");
     if (viewer.kind === "agent") return { ...filter, agentIds: [viewer.agent.agentId] };
     if (seesAll(viewer.user)) return filter;
     const own = (await listAgents(db, viewer.user.userId)).map((agent) => agent.id);
@@ -127,7 +127,7 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
         rules: withRuleIds([], content.rules ?? [], proposedPolicyId),
         caps: withCapIds([], content.caps ?? [], proposedPolicyId),
       };
-      if (options.filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "agentId");
+      if (options.filter.agentIds?.some((id) => !isUuid(id))) throw new UserInputError("Not a valid id", "filter.agentId");
       const scoped = hasPermission(user, "policies:read") ? options.filter : await visible({ kind: "user", user }, options.filter);
       return whatIf(replayPages(db, scoped, MAX_WHAT_IF), proposed, replaces, createVersionLoader(db));
     },

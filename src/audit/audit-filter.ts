@@ -1,4 +1,5 @@
 import { UserInputError } from "../errors/errors";
+import { isStorableDate, isStorableInt8, isStorableText } from "../validation/storable";
 
 /**
  * Audit search input, as the GraphQL API and the HTTP export both take it, and its checks.
@@ -38,12 +39,13 @@ function text(value: string | null | undefined, field: string): string | undefin
   if (value.length === 0 || value.length > MAX_FILTER_TEXT) {
     throw new UserInputError(`${field} must be 1 to ${MAX_FILTER_TEXT} characters`, field);
   }
+  if (!isStorableText(value)) throw new UserInputError(`${field} cannot contain NUL characters or unpaired surrogates`, field);
   return value;
 }
 
 function date(value: Date | null | undefined, field: string): Date | undefined {
   if (value === null || value === undefined) return undefined;
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new UserInputError(`${field} must be a date-time`, field);
+  if (!(value instanceof Date) || !isStorableDate(value)) throw new UserInputError(`${field} must be a date-time in the years 1 to 9999`, field);
   return value;
 }
 
@@ -93,7 +95,7 @@ export function encodeCursor(seq: bigint): string {
 
 export function decodeCursor(cursor: string, field = "after"): bigint {
   const decoded = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!/^[1-9][0-9]{0,18}$/.test(decoded) || encodeCursor(BigInt(decoded)) !== cursor) {
+  if (!/^[1-9][0-9]{0,18}$/.test(decoded) || !isStorableInt8(BigInt(decoded)) || encodeCursor(BigInt(decoded)) !== cursor) {
     throw new UserInputError("Invalid cursor", field);
   }
   return BigInt(decoded);
@@ -110,7 +112,7 @@ export function parsePageSize(first: number | null | undefined, field = "first")
 /** A seq given as a string of digits (GraphQL has no 64-bit integer). */
 export function parseSeq(value: string | null | undefined, field: string): bigint | undefined {
   if (value === null || value === undefined) return undefined;
-  if (!/^[0-9]{1,19}$/.test(value) || BigInt(value) > 9_223_372_036_854_775_807n) {
+  if (!/^[0-9]{1,19}$/.test(value) || !isStorableInt8(BigInt(value))) {
     throw new UserInputError(`${field} must be a sequence number`, field);
   }
   return BigInt(value);

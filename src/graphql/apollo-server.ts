@@ -33,9 +33,15 @@ function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> 
   };
 }
 
+/** Most tokens a document may hold; more is refused while parsing (400 GRAPHQL_PARSE_FAILED). */
+const MAX_TOKENS = 2_000;
+
 /**
- * Query limits come from graphql-armor (depth, aliases, tokens, directives, cost, no field
- * suggestions); batching over HTTP is off, so one request is one operation.
+ * Query limits come from graphql-armor (depth, aliases, directives, cost, no field
+ * suggestions) and from graphql-js's own parser (tokens): armor's token plugin parses again
+ * inside a request hook, where any syntax error becomes a 500; graphql-js's `maxTokens`
+ * fails the parse itself, so Apollo answers 400 GRAPHQL_PARSE_FAILED like any syntax error.
+ * Batching over HTTP is off, so one request is one operation.
  */
 export function createApolloServer(options: {
   schema: GraphQLSchema;
@@ -50,7 +56,7 @@ export function createApolloServer(options: {
     maxDepth: { n: 10 },
     maxAliases: { n: 15 },
     maxDirectives: { n: 20 },
-    maxTokens: { n: 2_000 },
+    maxTokens: { enabled: false },
     costLimit: { maxCost: 5_000 },
     blockFieldSuggestion: { enabled: true },
   }).protect();
@@ -63,6 +69,7 @@ export function createApolloServer(options: {
       errorLoggingPlugin(options.logger),
     ],
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: MAX_TOKENS },
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,

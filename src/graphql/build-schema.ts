@@ -13,6 +13,7 @@ import { RoleResolver } from "../resolvers/role.resolver";
 import { UserAdminResolver } from "../resolvers/user-admin.resolver";
 import { UserResolver } from "../resolvers/user.resolver";
 import { DIRECTIVES } from "../schema/directives";
+import { enforceArgumentRules } from "./argument-rules";
 import { enforceAuthDirectives } from "./auth-enforcement";
 
 export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver] as const;
@@ -20,7 +21,8 @@ export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolv
 /**
  * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks
  * live in the services (one place, typed errors), so type-graphql's class-validator hook
- * is off.
+ * is off; the rules every argument shares (storable text, UUID ids, bounded dates) are
+ * enforced once for the whole schema, inside `@auth`.
  */
 export function buildAppSchema(extraResolvers: readonly NonEmptyArray<Function>[number][] = []): GraphQLSchema {
   const schema = buildSchemaSync({
@@ -28,5 +30,5 @@ export function buildAppSchema(extraResolvers: readonly NonEmptyArray<Function>[
     directives: DIRECTIVES,
     validate: false,
   });
-  return enforceAuthDirectives(schema);
+  return enforceAuthDirectives(enforceArgumentRules(schema));
 }

@@ -1,5 +1,5 @@
 import { unwrapResolverError } from "@apollo/server/errors";
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { backingServiceOutage } from "../errors/backing-service";
 import { AppError, ServiceUnavailableError } from "../errors/errors";
 import { ErrorCode } from "../errors/error-codes";
@@ -36,11 +36,32 @@ export function scrubValues(message: string): string {
     .replace(/(Expected value of type "[^"]+"), found[\s\S]*$/, "$1");
 }
 
+/** graphql-js gives up coercing variables after 50 errors with this error, which names no variable. */
+const VARIABLE_ERROR_LIMIT = "Too many errors processing variables, error limit reached. Execution aborted.";
+
+/**
+ * The code of a refusal of the request itself that Apollo or graphql-js raise without one
+ * (a persisted-query hash mismatch or version, the variable error limit): without it the
+ * client's own mistake would read as INTERNAL_SERVER_ERROR.
+ */
+function uncodedRequestErrorCode(error: unknown): string | undefined {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined || error.originalError) return undefined;
+  if (error.message === VARIABLE_ERROR_LIMIT) return "BAD_USER_INPUT";
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" && status >= 400 && status < 500 ? "BAD_REQUEST" : undefined;
+}
+
+/** A request error code for a client's mistake, or undefined. */
+function requestErrorCode(formattedCode: unknown, error: unknown): string | undefined {
+  if (typeof formattedCode === "string" && REQUEST_ERROR_CODES.has(formattedCode)) return formattedCode;
+  return uncodedRequestErrorCode(error);
+}
+
 export function isExpectedError(error: unknown): boolean {
   const original = unwrapResolverError(error);
   if (original instanceof AppError || backingServiceOutage(original)) return true;
   const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
-  return typeof code === "string" && REQUEST_ERROR_CODES.has(code);
+  return requestErrorCode(code, error) !== undefined;
 }
 
 /**
@@ -58,8 +79,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const unavailable = new ServiceUnavailableError();
     return { message: unavailable.message, ...where, extensions: { ...unavailable.extensions } };
   }
-  const code = formatted.extensions?.code;
-  if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {
+  const code = requestErrorCode(formatted.extensions?.code, error);
+  if (code !== undefined) {
     return { message: scrubValues(formatted.message), ...where, extensions: { code } };
   }
   return { message: "Internal server error", ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

@@ -1,4 +1,5 @@
 import pino, { type Logger } from "pino";
+import { serializeError } from "./error-serializer";
 
 export type { Logger };
 
@@ -34,6 +35,8 @@ export function createLogger(options: { level: string; name?: string; destinatio
     name: options.name ?? "agent-identity",
     level: options.level,
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+    // Errors (under `err`, the key every log call here uses) lose the values of failed statements.
+    serializers: { err: serializeError },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },

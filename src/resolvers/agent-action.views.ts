@@ -1,5 +1,6 @@
 import type { ActionRow } from "../actions/action.repository";
 import { isUuid } from "../validation/ids";
+import { isStorableDate } from "../validation/storable";
 import type { PublicReason } from "../actions/decision-record";
 import { publicReasons } from "../actions/decision-record";
 import type { WhatIfReport as WhatIfResult } from "../actions/action-replay";
@@ -75,6 +76,6 @@ export function actionCursor(row: ActionRow): string {
 export function parseActionCursor(cursor: string): { decidedAt: Date; id: string } | null {
   const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
   const decidedAt = new Date(at ?? "");
-  if (!id || !isUuid(id) || !Number.isFinite(decidedAt.getTime())) return null;
+  if (!id || !isUuid(id) || !isStorableDate(decidedAt)) return null;
   return { decidedAt, id };
 }

@@ -2,6 +2,8 @@ import { and, asc, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, lt, lte
 import type { DbOrTx } from "../db/database";
 import { userRoles, users } from "../db/schema";
 import { UserInputError } from "../errors/errors";
+import { isUuid } from "../validation/ids";
+import { isStorableDate, isStorableText } from "../validation/storable";
 import type { UserRow } from "./user.repository";
 
 export interface UserFilter {
@@ -73,10 +75,19 @@ function encodeCursor(order: UserOrder, value: string, id: string): string {
   return Buffer.from(JSON.stringify([order.field, value, id])).toString("base64url");
 }
 
+/** A cursor's sort value as `cursorOf` writes it: storable text, or a timestamp in ISO form. */
+function isCursorValue(field: UserOrderField, value: string): boolean {
+  if (field === "EMAIL") return isStorableText(value);
+  const date = new Date(value);
+  return isStorableDate(date) && date.toISOString() === value;
+}
+
 function decodeCursor(order: UserOrder, cursor: string): { value: string; id: string } {
   try {
     const [field, value, id] = JSON.parse(Buffer.from(cursor, "base64url").toString()) as unknown[];
-    if (field === order.field && typeof value === "string" && typeof id === "string") return { value, id };
+    if (field === order.field && typeof value === "string" && typeof id === "string" && isUuid(id) && isCursorValue(order.field, value)) {
+      return { value, id };
+    }
   } catch {
     // fall through
   }

@@ -187,7 +187,7 @@ describe("shadow mode and what-if", () => {
     expectRefused(await server.client.request(WhatIfPolicyDocument, { policy: global }, as(owner)), "FORBIDDEN");
     const asAdmin = await server.client.ok(WhatIfPolicyDocument, { policy: global, filter: { agentId: agent.id } }, as(admin));
     expect(asAdmin.whatIfPolicy).toMatchObject({ considered: 2, newlyDenied: 2 });
-    expectRefused(await server.client.request(WhatIfPolicyDocument, { policy: global, filter: { agentId: "not-a-uuid" } }, as(admin)), "BAD_USER_INPUT", "agentId");
+    expectRefused(await server.client.request(WhatIfPolicyDocument, { policy: global, filter: { agentId: "not-a-uuid" } }, as(admin)), "BAD_USER_INPUT", "filter.agentId");
   });
 });
 

@@ -126,3 +126,26 @@ describe("formatError", () => {
     expect(formatted.extensions).toEqual({ code: "BAD_USER_INPUT" });
   });
 });
+
+describe("request refusals raised without a code", () => {
+  const enriched = (error: GraphQLError) => ({ message: error.message, extensions: { code: "INTERNAL_SERVER_ERROR" } });
+
+  it("gives Apollo's 4xx refusals (persisted-query hash or version) BAD_REQUEST", () => {
+    const error = new GraphQLError("provided sha does not match query", { extensions: { http: { status: 400 } } });
+    expect(formatError(enriched(error), error).extensions).toEqual({ code: "BAD_REQUEST" });
+    expect(isExpectedError(error)).toBe(true);
+  });
+
+  it("gives graphql-js's variable error limit BAD_USER_INPUT", () => {
+    const error = new GraphQLError("Too many errors processing variables, error limit reached. Execution aborted.");
+    expect(formatError(enriched(error), error).extensions).toEqual({ code: "BAD_USER_INPUT" });
+  });
+
+  it("still masks an uncoded error without a 4xx status, or one wrapping a cause", () => {
+    const plain = new GraphQLError("boom");
+    expect(formatError(enriched(plain), plain).extensions).toEqual({ code: "INTERNAL_SERVER_ERROR" });
+    const wrapped = new GraphQLError("boom", { originalError: new Error("db"), extensions: { http: { status: 400 } } });
+    expect(formatError(enriched(wrapped), wrapped).extensions).toEqual({ code: "INTERNAL_SERVER_ERROR" });
+    expect(isExpectedError(wrapped)).toBe(false);
+  });
+});
