@@ -10,6 +10,7 @@ import {
   CAP_WINDOWS,
   capKey,
   effectRank,
+  scopeRank,
   serializeCapKey,
   type ActionRequest,
   type ActionRule,
@@ -128,7 +129,8 @@ describe("evaluate: properties", () => {
     );
   });
 
-  it("(i) lowering any cap never lets more through", () => {
+  it("(i) lowering any cap never lets more through, and a lowered cap of the chain binds unless a narrower cap of the chain replaces it", () => {
+    const counts = (p: Policy, req: ActionRequest) => p.enabled && p.mode === "ENFORCE" && appliesTo(p, req);
     fc.assert(
       fc.property(scenario, fc.nat(), fc.nat(), fc.bigInt({ min: 1n, max: 30n }), (s, pickPolicy, pickCap, by) => {
         const withCaps = s.chain.filter((p) => p.caps.length > 0);
@@ -140,6 +142,20 @@ describe("evaluate: properties", () => {
         const after = run({ ...s, chain: s.chain.map((p) => (p === target ? lowered : p)) });
         expect(rank(after)).toBeGreaterThanOrEqual(rank(before));
         if (before.outcome === "DENIED") expect(after.outcome).toBe("DENIED");
+
+        const theCap = target.caps[j] as SpendCap;
+        if (!counts(target, s.request) || target.authority !== "OVERRIDE" || after.outcome !== "ALLOWED") return;
+        const replaced =
+          !theCap.locked &&
+          s.chain.some(
+            (p) =>
+              p !== target &&
+              counts(p, s.request) &&
+              p.authority === "OVERRIDE" &&
+              scopeRank(p.scope) > scopeRank(target.scope) &&
+              p.caps.some((c) => c.per === theCap.per && c.window === theCap.window),
+          );
+        if (!replaced) expect(after.caps.map((c) => `${c.policyId}:${c.capId}`)).toContain(`${target.id}:${theCap.id}`);
       }),
       RUNS,
     );
