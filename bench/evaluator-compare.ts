@@ -188,6 +188,7 @@ function buildPolicies(random: Random): Policy[] {
         name: `${plan.scope} ${id ?? "all"}`,
         scope: plan.scope,
         scopeId: id,
+        authority: "OVERRIDE",
         enabled: true,
         mode: "ENFORCE",
         rules,

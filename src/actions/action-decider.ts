@@ -65,7 +65,7 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
   }
 
   async function requestFor(agent: Pick<AgentPrincipal, "agentId" | "ownerId" | "chainStamp">, input: CheckedActionInput) {
-    const { chain, ownerRoles } = await chains.get({ id: agent.agentId, ownerId: agent.ownerId, chainStamp: agent.chainStamp });
+    const { prepared: chain, ownerRoles } = await chains.get({ id: agent.agentId, ownerId: agent.ownerId, chainStamp: agent.chainStamp });
     const request: ActionRequest = {
       agentId: agent.agentId,
       ownerId: agent.ownerId,

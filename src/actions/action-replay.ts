@@ -54,7 +54,7 @@ export async function replayDecision(row: ActionRow, load: VersionLoader): Promi
       actionId: row.id,
       recordedOutcome: row.outcome,
       replayedOutcome: replayed.outcome,
-      matches: decisionDigest(replayed) === record.decisionSha256,
+      matches: decisionDigest(replayed, record.format) === record.decisionSha256,
       reasons: publicReasons(replayed),
     },
   };

@@ -124,6 +124,8 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
         scopeId: content.scopeId,
         enabled: true,
         mode: "ENFORCE",
+        // Replayed with the authority the proposer would write it with (policy.service.ts).
+        authority: hasPermission(user, "policies:write") ? "OVERRIDE" : "RESTRICTION",
         rules: withRuleIds([], content.rules ?? [], proposedPolicyId),
         caps: withCapIds([], content.caps ?? [], proposedPolicyId),
       };

@@ -1,10 +1,16 @@
 import type { PrincipalVersions } from "../auth/principal-versions";
+import { prepareChain, type PreparedChain } from "../policy/policy-chain";
 import type { Policy } from "../policy/policy-types";
 import type { PolicyService } from "../policies/policy.service";
 
 export interface AgentChain {
   chain: Policy[];
   ownerRoles: string[];
+  /**
+   * The chain selected, sorted and split into the override chain and its restriction layers
+   * once, when it is loaded: each decision on it then only resolves (evaluator.ts).
+   */
+  prepared: PreparedChain;
 }
 
 export interface ChainCache {
@@ -34,7 +40,8 @@ export function createChainCache(deps: { versions: PrincipalVersions; policies: 
       const stamp = agent.chainStamp ?? (await deps.versions.chainStamp(agent.ownerId, agent.id));
       const cached = entries.get(agent.id);
       if (cached && cached.stamp === stamp && Date.now() - cached.loadedAt < MAX_AGE_MS) return cached.value;
-      const value = await deps.policies.agentChain(agent);
+      const loaded = await deps.policies.agentChain(agent);
+      const value = { ...loaded, prepared: prepareChain(loaded.chain, { agentId: agent.id, ownerId: agent.ownerId, ownerRoles: loaded.ownerRoles }) };
       entries.delete(agent.id);
       if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
       entries.set(agent.id, { stamp, loadedAt: Date.now(), value });

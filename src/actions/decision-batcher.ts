@@ -6,7 +6,8 @@ import type { Db, Tx } from "../db/database";
 import { countersFor, type CounterSpec } from "../policy/counters";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
-import type { ActionRequest, Money, Policy } from "../policy/policy-types";
+import type { ChainInput } from "../policy/policy-chain";
+import type { ActionRequest, Money } from "../policy/policy-types";
 import type { RequestMeta } from "../request-meta";
 import type { CheckedActionInput } from "./action-input";
 import { decisionAuditEntry } from "./action-audit";
@@ -22,7 +23,8 @@ export interface ActionTimeouts {
 /** One action waiting for its decision (the agent and owner are the request's). */
 export interface PendingDecision {
   input: CheckedActionInput;
-  chain: Policy[];
+  /** Prepared once per cached chain (chain-cache.ts), so deciding does no sorting or splitting. */
+  chain: ChainInput;
   request: ActionRequest;
   meta: RequestMeta;
 }

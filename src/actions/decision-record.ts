@@ -10,10 +10,15 @@ import { countersFor } from "../policy/counters";
 import type { Decision, DecisionCore, Reason } from "../policy/decision-types";
 import type { ActionRequest, Money, SpendView } from "../policy/policy-types";
 
-export const DECISION_FORMAT = "decision-v1";
+/**
+ * v2: policies carry their authority (OVERRIDE or RESTRICTION) in every reference of the
+ * decision. A v1 record (written before) is digested without it (`decisionDigest`).
+ */
+export const DECISION_FORMAT = "decision-v2";
+export type DecisionFormat = typeof DECISION_FORMAT | "decision-v1";
 
 export interface DecisionRecord {
-  format: typeof DECISION_FORMAT;
+  format: DecisionFormat;
   /** ISO instant the decision was taken at (windows are computed from it). */
   at: string;
   request: {
@@ -77,8 +82,13 @@ export function canonicalJson(value: unknown): string {
  * object in one fixed shape and key order, so the same decision always serializes alike and
  * no key sorting is needed; the digest is never computed from a stored (reordered) copy.
  */
-export function decisionDigest(decision: Decision): string {
-  const json = JSON.stringify(decision, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+export function decisionDigest(decision: Decision, format: DecisionFormat = DECISION_FORMAT): string {
+  // A v1 decision had no authorities: every policy of then counted as OVERRIDE, which is
+  // what a v1 record's versions load as (policy-codec.ts), so leaving them out reproduces it.
+  const legacy = format === "decision-v1";
+  const json = JSON.stringify(decision, (key, value: unknown) =>
+    legacy && key === "authority" ? undefined : typeof value === "bigint" ? value.toString() : value,
+  );
   return crypto.createHash("sha256").update(json).digest("hex");
 }
 
@@ -124,6 +134,7 @@ export interface PublicReason {
   message: string;
   scope?: string;
   scopeId?: string | null;
+  authority?: string;
   policyId?: string;
   policyName?: string;
   policyVersion?: number;
@@ -145,7 +156,14 @@ export function publicReason(reason: Reason): PublicReason {
   const out: PublicReason = { code: reason.code, message: reason.message };
   const part = reason.cap ?? reason.rule;
   if (part) {
-    Object.assign(out, { scope: part.scope, scopeId: part.scopeId, policyId: part.policyId, policyName: part.policyName, policyVersion: part.policyVersion });
+    Object.assign(out, {
+      scope: part.scope,
+      scopeId: part.scopeId,
+      authority: part.authority,
+      policyId: part.policyId,
+      policyName: part.policyName,
+      policyVersion: part.policyVersion,
+    });
   }
   if (reason.rule) {
     out.ruleId = reason.rule.ruleId;

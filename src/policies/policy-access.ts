@@ -5,11 +5,12 @@
  * - `policies:read` reads every policy, its versions and every agent's effective policy.
  * - Anyone else is an owner: they read the USER policies of themselves and the AGENT
  *   policies of their own (live) agents, and the effective policy of their own agents; they
- *   write AGENT policies of their own agents only, within the bounds of owner-bounds.ts, and
- *   change or delete only AGENT policies they created themselves that hold nothing locked (a
- *   policy an administrator wrote or locked on their agent binds them). Enabling a policy or
- *   putting it back in ENFORCE mode re-checks the bounds: the broader chain may have
- *   tightened since it was written.
+ *   write AGENT policies of their own agents only, never locked (owner-bounds.ts), and change
+ *   or delete only AGENT policies they created themselves that hold nothing locked (a policy
+ *   an administrator wrote or locked on their agent binds them). What they write is a
+ *   restriction layer (policy.service.ts, `authorityAfterWrite`): it can never loosen
+ *   anything, so no content check against the broader chain is needed, on writing or on
+ *   enabling it again.
  * Unreadable policies are reported as absent (NOT_FOUND), never as forbidden.
  */
 import { findAgent, type AgentRow } from "../agents/agent.repository";

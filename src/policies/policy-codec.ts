@@ -73,6 +73,7 @@ export function fromRow(row: PolicyRow): PolicyRecord {
     scopeId: row.scopeId,
     enabled: row.enabled,
     mode: row.mode,
+    authority: row.authority,
     rules: row.rules.map(loadRule),
     caps: row.caps.map(loadCap),
     builtIn: row.builtIn,
@@ -92,6 +93,7 @@ export function toSnapshot(record: PolicyRecord): StoredPolicySnapshot {
     scopeId: record.scopeId,
     enabled: record.enabled,
     mode: record.mode,
+    authority: record.authority,
     version: record.version,
     builtIn: record.builtIn,
     rules: record.rules.map(storeRule),
@@ -113,6 +115,7 @@ export function fromSnapshot(snapshot: StoredPolicySnapshot): PolicyRecord {
     scopeId: snapshot.scopeId,
     enabled: snapshot.enabled,
     mode: snapshot.mode,
+    authority: snapshot.authority ?? "OVERRIDE",
     rules: snapshot.rules.map(loadRule),
     caps: snapshot.caps.map(loadCap),
     builtIn: snapshot.builtIn,
@@ -126,6 +129,6 @@ export function fromSnapshot(snapshot: StoredPolicySnapshot): PolicyRecord {
 
 /** The evaluator's view of a record: exactly the `Policy` fields, nothing else. */
 export function toPolicy(record: PolicyRecord): Policy {
-  const { id, version, name, scope, scopeId, enabled, mode, rules, caps } = record;
-  return { id, version, name, scope, scopeId, enabled, mode, rules, caps };
+  const { id, version, name, scope, scopeId, enabled, mode, authority, rules, caps } = record;
+  return { id, version, name, scope, scopeId, enabled, mode, authority, rules, caps };
 }

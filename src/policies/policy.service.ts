@@ -10,11 +10,11 @@ import type { Clock } from "../clock";
 import type { Db, Tx } from "../db/database";
 import { ConflictError, NotFoundError, UserInputError } from "../errors/errors";
 import { effectivePolicy, type EffectivePolicy } from "../policy/effective-policy";
-import { POLICY_SCOPES, type Policy, type PolicyMode, type PolicyScope } from "../policy/policy-types";
+import { POLICY_SCOPES, type Policy, type PolicyAuthority, type PolicyMode, type PolicyScope } from "../policy/policy-types";
 import type { RequestMeta } from "../request-meta";
 import { graphOf, loadRoleDefinitions } from "../roles/role.repository";
 import { grantedRoleNames } from "../users/user.repository";
-import { assertOnlyRestricts } from "./owner-bounds";
+import { assertNoLocks } from "./owner-bounds";
 import { assertId, assertMayWriteScope, canReadAll, canWriteAll, checkMayModify, checkScopeTarget, mayRead } from "./policy-access";
 import { storeCap, storeRule, toPolicy, toSnapshot, type PolicyChange, type PolicyRecord, type PolicyVersionRecord } from "./policy-codec";
 import { checkPolicyDraft, POLICY_MODES, withCapIds, withRuleIds, type PolicyDraft } from "./policy-validation";
@@ -33,7 +33,8 @@ export interface EffectivePolicyView extends EffectivePolicy {
 /**
  * Governance policies: create, update (a new version each time; every version stays
  * readable), enable/disable, ENFORCE/SHADOW, soft delete; and the chain of an agent for the
- * evaluator. Who may do what: policy-access.ts (and owner-bounds.ts for owners). Every change
+ * evaluator. Who may do what: policy-access.ts (and owner-bounds.ts for owners); with what
+ * authority a policy then acts: `authorityAfterWrite`. Every change
  * writes the policy row, its new `policy_versions` row and its audit row (policy id, version,
  * before and after) in one transaction. A change that changes nothing (same content, same
  * flag) writes nothing and returns the policy as it is. `expectedVersion`, when given, must
@@ -88,8 +89,20 @@ function assertExpected(policy: PolicyRecord, expectedVersion: number | null | u
 }
 
 /** Content that a version records; bookkeeping (times, who) aside. */
-const contentOf = (policy: Pick<PolicyRecord, "name" | "enabled" | "mode" | "rules" | "caps">) =>
-  JSON.stringify([policy.name, policy.enabled, policy.mode, policy.rules.map(storeRule), policy.caps.map(storeCap)]);
+const contentOf = (policy: Pick<PolicyRecord, "name" | "enabled" | "mode" | "authority" | "rules" | "caps">) =>
+  JSON.stringify([policy.name, policy.enabled, policy.mode, policy.authority, policy.rules.map(storeRule), policy.caps.map(storeCap)]);
+
+/**
+ * The authority a write leaves a policy with (DESIGN.md, Governance, rule 4): a write without
+ * `policies:write` (an owner on their own agent) makes it a RESTRICTION, whatever it was; a
+ * write with it keeps what the policy was (a new policy: OVERRIDE). So a holder's edit, or
+ * toggle, never promotes an owner's restriction into an override behind the owner's back, and
+ * an owner who has lost `policies:write` cannot keep exercising it through an old policy.
+ */
+function authorityAfterWrite(actor: Principal, before: Pick<PolicyRecord, "authority"> | null): PolicyAuthority {
+  if (!canWriteAll(actor)) return "RESTRICTION";
+  return before?.authority ?? "OVERRIDE";
+}
 
 export function createPolicyService(deps: { db: Db; clock: Clock; versions?: PrincipalVersions; roleCatalog?: RoleCatalog }): PolicyService {
   const { db, clock, versions, roleCatalog } = deps;
@@ -113,12 +126,6 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
   async function readable(actor: Principal, id: string): Promise<PolicyRecord | undefined> {
     const policy = await repo.findPolicy(db, assertId(id, "id"));
     return policy && (await mayRead(db, actor, policy)) ? policy : undefined;
-  }
-
-  /** An owner's bounds: the chain without the policy being written must allow what it allows. */
-  async function assertOwnerBounds(tx: Tx, agent: AgentRow, policy: Pick<PolicyRecord, "rules" | "caps">, exceptId: string | null) {
-    const { records } = await chainRecords(agent, tx);
-    assertOnlyRestricts(records.filter((record) => record.id !== exceptId).map(toPolicy), policy.rules, policy.caps);
   }
 
   /** Writes the new version row and the audit row of a change (the audit row last). */
@@ -155,7 +162,8 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
       const now = clock.now();
       const values = await decide(before, ownerAgent, tx, now);
       if (values === null) return before;
-      const after = await repo.updatePolicy(tx, policyId, { ...values, version: before.version + 1, updatedAt: now, updatedBy: actor.userId });
+      const authority = authorityAfterWrite(actor, before);
+      const after = await repo.updatePolicy(tx, policyId, { ...values, authority, version: before.version + 1, updatedAt: now, updatedBy: actor.userId });
       await recordChange(tx, actor, meta, kind, before, after);
       return after;
     }));
@@ -203,7 +211,7 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
         const agent = await checkScopeTarget(tx, actor, content.scope, content.scopeId);
         const rules = withRuleIds([], content.rules ?? [], newId);
         const caps = withCapIds([], content.caps ?? [], newId);
-        if (agent && !canWriteAll(actor)) await assertOwnerBounds(tx, agent, { rules, caps }, null);
+        if (agent && !canWriteAll(actor)) assertNoLocks(rules, caps);
         const now = clock.now();
         const created = await repo.insertPolicy(tx, {
           name: content.name,
@@ -211,6 +219,7 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
           scopeId: content.scopeId,
           enabled: content.enabled ?? true,
           mode: content.mode ?? "ENFORCE",
+          authority: authorityAfterWrite(actor, null),
           version: 1,
           rules: rules.map(storeRule),
           caps: caps.map(storeCap),
@@ -227,7 +236,7 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
     async update(actor, id, draft, meta, expectedVersion) {
       assertMayWriteScope(actor, draft.scope);
       const content = checkPolicyDraft(draft);
-      return change(actor, id, meta, expectedVersion, "UPDATED", async (before, ownerAgent, tx) => {
+      return change(actor, id, meta, expectedVersion, "UPDATED", async (before, ownerAgent) => {
         if (content.scope !== before.scope) throw new UserInputError("A policy's scope cannot change; create a new policy instead", "scope");
         if (content.scopeId !== before.scopeId) throw new UserInputError("A policy's scopeId cannot change; create a new policy instead", "scopeId");
         const next = {
@@ -237,16 +246,15 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
           rules: content.rules ? withRuleIds(before.rules, content.rules, newId) : before.rules,
           caps: content.caps ? withCapIds(before.caps, content.caps, newId) : before.caps,
         };
-        if (ownerAgent) await assertOwnerBounds(tx, ownerAgent, next, before.id);
-        if (contentOf(next) === contentOf(before)) return null;
+        if (ownerAgent) assertNoLocks(next.rules, next.caps);
+        if (contentOf({ ...next, authority: authorityAfterWrite(actor, before) }) === contentOf(before)) return null;
         return { ...next, rules: next.rules.map(storeRule), caps: next.caps.map(storeCap) };
       });
     },
 
     async setEnabled(actor, id, enabled, meta, expectedVersion) {
-      return change(actor, id, meta, expectedVersion, enabled ? "ENABLED" : "DISABLED", async (before, ownerAgent, tx) => {
+      return change(actor, id, meta, expectedVersion, enabled ? "ENABLED" : "DISABLED", async (before) => {
         if (before.enabled === enabled) return null;
-        if (ownerAgent && enabled && before.mode === "ENFORCE") await assertOwnerBounds(tx, ownerAgent, before, before.id);
         return { enabled };
       });
     },
@@ -254,9 +262,8 @@ export function createPolicyService(deps: { db: Db; clock: Clock; versions?: Pri
     async setMode(actor, id, rawMode, meta, expectedVersion) {
       if (!(POLICY_MODES as readonly string[]).includes(rawMode)) throw new UserInputError("Unknown policy mode; expected ENFORCE or SHADOW", "mode");
       const mode = rawMode as PolicyMode;
-      return change(actor, id, meta, expectedVersion, "MODE_CHANGED", async (before, ownerAgent, tx) => {
+      return change(actor, id, meta, expectedVersion, "MODE_CHANGED", async (before) => {
         if (before.mode === mode) return null;
-        if (ownerAgent && mode === "ENFORCE" && before.enabled) await assertOwnerBounds(tx, ownerAgent, before, before.id);
         return { mode };
       });
     },

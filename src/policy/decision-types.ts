@@ -4,7 +4,7 @@
  * and after, the policy versions considered). Money stays bigint: serialize it as a string.
  */
 import type { CapRef } from "./cap-resolution";
-import type { Money, PolicyMode, PolicyScope } from "./policy-types";
+import type { Money, PolicyAuthority, PolicyMode, PolicyScope } from "./policy-types";
 import type { RuleRef } from "./rule-resolution";
 
 export type Outcome = "ALLOWED" | "DENIED" | "PENDING_APPROVAL";
@@ -44,7 +44,10 @@ export interface Reason {
   message: string;
   /** The rule this reason is about (RULE_*, COST_OVER_RULE_MAX). */
   rule?: RuleRef;
-  /** For a locked rule that decided: the rule the normal precedence would have chosen. */
+  /**
+   * For a locked rule or a restriction layer's rule that decided: the rule the chain's
+   * normal precedence (without the lock, or without the layer) would have decided by.
+   */
   overrides?: RuleRef;
   /** The cap this reason is about (CAP_EXCEEDED). */
   cap?: CapCheck;
@@ -58,6 +61,7 @@ export interface PolicyRef {
   scope: PolicyScope;
   scopeId: string | null;
   mode: PolicyMode;
+  authority: PolicyAuthority;
 }
 
 export interface DecisionCore {

@@ -8,13 +8,18 @@
  * the chain (for `llm.*`: an `llm.` action no exact or longer pattern names), resolved as
  * `evaluate` would resolve such an action. So an entry may be decided by a rule of another
  * pattern (an AGENT `llm.*` ALLOW decides for a GLOBAL `llm.completion` DENY).
+ *
+ * Restriction layers (layered-resolution.ts) are shown where they count: their rules and caps
+ * carry `authority: RESTRICTION`; a pattern whose effect a layer made stricter than the chain
+ * is `restricted`, decided by the layer's rule; their caps are `applied` with the chain's.
  */
-import { resolveCaps, type CapRef, type CapResolution } from "./cap-resolution";
+import { resolveLayeredCaps, type CapRef, type CapResolution } from "./cap-resolution";
 import type { PolicyRef } from "./decision-types";
+import { resolveLayeredRules } from "./layered-resolution";
 import { comparePatterns, representativeAction } from "./pattern";
-import { comparePolicies, policyRef } from "./policy-chain";
+import { policyRef, splitChain, type ChainParts } from "./policy-chain";
 import type { Money, Policy, RuleEffect } from "./policy-types";
-import { resolveRules, type RuleRef } from "./rule-resolution";
+import type { RuleRef } from "./rule-resolution";
 
 export type RuleStatus =
   /** The rule the decision for this pattern's actions takes its effect from. */
@@ -35,9 +40,12 @@ export interface EffectivePattern {
   pattern: string;
   /** The final effect for the actions this pattern is the most specific pattern of. */
   effect: RuleEffect;
-  decidingRule: RuleRef;
-  /** A locked rule of a broader scope or pattern made the effect stricter. */
+  /** Null when no rule of the chain matches: the default deny (no layer can allow). */
+  decidingRule: RuleRef | null;
+  /** A locked rule of a broader scope or pattern made the chain's effect stricter. */
   lockedOverride: boolean;
+  /** A restriction layer made the effect stricter than the chain's: its rule decides. */
+  restricted: boolean;
   /** The tightest max cost per action that applies (tie group and locked rules), or null. */
   maxCostPerAction: Money | null;
   /** Every rule written with exactly this pattern, in chain order. */
@@ -76,41 +84,44 @@ export function effectivePolicy(
 ): EffectivePolicy {
   const policies = chain
     .filter((policy) => policy.enabled && (options.includeShadow === true || policy.mode === "ENFORCE"))
-    .filter((policy) => ownerRoles === undefined || policy.scope !== "ROLE" || ownerRoles.includes(policy.scopeId ?? ""))
-    .sort(comparePolicies);
-  const patterns = [...new Set(policies.flatMap((policy) => policy.rules.map((rule) => rule.pattern)))].sort(comparePatterns);
+    .filter((policy) => ownerRoles === undefined || policy.scope !== "ROLE" || ownerRoles.includes(policy.scopeId ?? ""));
+  const parts = splitChain(policies);
+  const patterns = [...new Set(parts.all.flatMap((policy) => policy.rules.map((rule) => rule.pattern)))].sort(comparePatterns);
   return {
-    policies: policies.map(policyRef),
-    rules: patterns.flatMap((pattern) => explainPattern(policies, pattern)),
-    caps: resolveCaps(policies).map((group) => {
-      const winners = group.applied.filter((cap) => cap.scope === group.decidingScope);
+    policies: parts.all.map(policyRef),
+    rules: patterns.map((pattern) => explainPattern(parts, pattern)),
+    caps: resolveLayeredCaps(parts.overrides, parts.layers).map((group) => {
+      const winners = group.applied.filter((cap) => cap.scope === group.decidingScope && cap.authority !== "RESTRICTION");
       return { ...group, overridden: group.overridden.map((cap) => ({ cap, by: winners })) };
     }),
   };
 }
 
-function explainPattern(policies: readonly Policy[], pattern: string): EffectivePattern[] {
-  const resolution = resolveRules(policies, representativeAction(pattern));
+function explainPattern(parts: ChainParts, pattern: string): EffectivePattern {
+  const resolution = resolveLayeredRules(parts, representativeAction(pattern));
   const decider = resolution.decidingRule;
-  const normalWinner = resolution.group[0];
-  if (decider === null || normalWinner === undefined) return []; // unreachable: the pattern's own rules match
-  const constraining = [...resolution.group, ...resolution.locked];
-  const rules = resolution.matched
+  const { chain } = resolution;
+  const constraining = [...chain.group, ...chain.locked, ...resolution.layers.flatMap((layer) => layer.group)];
+  const winnerOf = (rule: RuleRef): RuleRef | null =>
+    rule.authority === "RESTRICTION"
+      ? (resolution.layers.find((layer) => layer.group[0]?.policyId === rule.policyId)?.group[0] ?? null)
+      : (chain.group[0] ?? null);
+  const matched = [...chain.matched, ...resolution.layers.flatMap((layer) => layer.matched)];
+  const rules = matched
     .filter((rule) => rule.pattern === pattern)
     .map((rule): EffectiveRule => {
-      if (sameRule(rule, decider)) return { rule, status: "DECIDES", by: null };
+      if (decider !== null && sameRule(rule, decider)) return { rule, status: "DECIDES", by: null };
       if (constraining.some((other) => sameRule(other, rule))) return { rule, status: "APPLIES", by: decider };
-      return { rule, status: "OVERRIDDEN", by: normalWinner };
+      return { rule, status: "OVERRIDDEN", by: winnerOf(rule) };
     });
   const tightest = resolution.limitRules[0];
-  return [
-    {
-      pattern,
-      effect: decider.effect,
-      decidingRule: decider,
-      lockedOverride: resolution.lockedOverride,
-      maxCostPerAction: tightest === undefined ? null : tightest.maxCostPerAction,
-      rules,
-    },
-  ];
+  return {
+    pattern,
+    effect: decider === null ? "DENY" : decider.effect,
+    decidingRule: decider,
+    lockedOverride: resolution.restricted === null && chain.lockedOverride,
+    restricted: resolution.restricted !== null,
+    maxCostPerAction: tightest === undefined ? null : tightest.maxCostPerAction,
+    rules,
+  };
 }

@@ -6,11 +6,14 @@
  * Order of checks (DESIGN.md, Governance):
  * 1. estimatedCost must be a bigint >= 0 (INVALID_COST), the action a valid name
  *    (INVALID_ACTION). Cost 0 is allowed.
- * 2. Action rules (rule-resolution.ts). No matching rule: DENIED (NO_MATCHING_RULE); DENY:
- *    DENIED (RULE_DENY).
+ * 2. Action rules: rule-resolution.ts over the OVERRIDE policies, then the restriction
+ *    layers (layered-resolution.ts): the strictest effect of the chain and every layer
+ *    decides. No matching rule in the chain: DENIED (NO_MATCHING_RULE); DENY: DENIED
+ *    (RULE_DENY).
  * 3. For ALLOW and REQUIRE_APPROVAL, every limit is checked and every failure reported
- *    together: the max cost per action of the tie group and of each matching locked rule
- *    (COST_OVER_RULE_MAX), and every applicable cap (cap-resolution.ts) must have room,
+ *    together: the max cost per action of the tie group, of each locked floor and of each
+ *    layer's deciding rules (COST_OVER_RULE_MAX), and every applicable cap (cap-resolution.ts,
+ *    the chain's and every layer's) must have room,
  *    spentBefore + cost <= limit (CAP_EXCEEDED). Any failure: DENIED.
  * 4. Otherwise ALLOWED (the cost is to be reserved on every cap's counter) or
  *    PENDING_APPROVAL. A held action reserves nothing (its caps report spentAfter =
@@ -23,13 +26,14 @@
  *
  * Invariants (tested as properties): the outcome never depends on the order of the chain;
  * disabled or inapplicable policies weigh exactly as much as absent ones; more spend,
- * stricter effects or an extra locked DENY never make an outcome more permissive; an ALLOWED
- * decision fits every cap it lists.
+ * stricter effects, an extra locked DENY, a lower cap or an extra restriction layer never
+ * make an outcome more permissive; an ALLOWED decision fits every cap it lists.
  */
-import { resolveCaps } from "./cap-resolution";
+import { resolveLayeredCaps } from "./cap-resolution";
 import type { CapCheck, Decision, DecisionCore, Reason } from "./decision-types";
+import { resolveLayeredRules } from "./layered-resolution";
 import { validateActionName } from "./pattern";
-import { appliesTo, comparePolicies, policyRef } from "./policy-chain";
+import { policyRef, preparedFor, type ChainInput, type ChainParts } from "./policy-chain";
 import {
   capKey,
   serializeCapKey,
@@ -46,25 +50,25 @@ import {
   invalidActionReason,
   invalidCostReason,
   noMatchingRuleReason,
+  restrictionReason,
   ruleReason,
 } from "./reasons";
-import { resolveRules } from "./rule-resolution";
 
 export { effectivePolicy } from "./effective-policy";
+export { prepareChain, type ChainInput, type PreparedChain } from "./policy-chain";
 
 /**
- * Decides `request` against `chain` (the agent's policies; input order is irrelevant) and
- * `spend` at instant `now`. Disabled and inapplicable policies are ignored; SHADOW policies
- * only shape `wouldBe`. Throws a RangeError only for an invalid `now` (a caller's bug).
+ * Decides `request` against `chain` (the agent's policies, input order irrelevant, or a
+ * chain prepared for this agent, `prepareChain`) and `spend` at instant `now`. Disabled and
+ * inapplicable policies are ignored; SHADOW policies only shape `wouldBe`. Throws a
+ * RangeError only for an invalid `now` (a caller's bug).
  */
-export function evaluate(chain: readonly Policy[], request: ActionRequest, spend: SpendView, now: Date): Decision {
+export function evaluate(chain: ChainInput, request: ActionRequest, spend: SpendView, now: Date): Decision {
   if (!Number.isFinite(now.getTime())) throw new RangeError("evaluate: `now` is not a valid date");
-  const considered = chain.filter((policy) => policy.enabled && appliesTo(policy, request)).sort(comparePolicies);
-  const enforced = considered.filter((policy) => policy.mode === "ENFORCE");
-  const hasShadow = considered.some((policy) => policy.mode !== "ENFORCE");
+  const prepared = preparedFor(chain, request);
   return {
-    ...decide(enforced, request, spend, now),
-    wouldBe: hasShadow ? decide(considered, request, spend, now) : null,
+    ...decide(prepared.enforced, request, spend, now),
+    wouldBe: prepared.withShadow === null ? null : decide(prepared.withShadow, request, spend, now),
   };
 }
 
@@ -86,14 +90,14 @@ export function counterKeys(decision: DecisionCore): string[] {
   return [...new Set(decision.caps.map((cap) => cap.key))];
 }
 
-/** One pass of the evaluation over `policies`, already filtered and sorted. */
-function decide(policies: readonly Policy[], request: ActionRequest, spend: SpendView, now: Date): DecisionCore {
-  const refs = policies.map(policyRef);
+/** One pass of the evaluation over `parts`, already selected, sorted and split. */
+function decide(parts: ChainParts, request: ActionRequest, spend: SpendView, now: Date): DecisionCore {
+  const refs = parts.all.map(policyRef);
   const cost: unknown = request.estimatedCost;
   if (typeof cost !== "bigint" || cost < 0n) {
     return { outcome: "DENIED", reasons: [invalidCostReason(cost)], decidingRule: null, caps: [], policies: refs };
   }
-  const caps = checkCaps(policies, request, spend, now, cost);
+  const caps = checkCaps(parts, request, spend, now, cost);
   const denied = (reasons: Reason[], decidingRule: DecisionCore["decidingRule"]): DecisionCore => ({
     outcome: "DENIED",
     reasons,
@@ -105,11 +109,12 @@ function decide(policies: readonly Policy[], request: ActionRequest, spend: Spen
   const actionProblem = validateActionName(request.action);
   if (actionProblem !== null) return denied([invalidActionReason(actionProblem)], null);
 
-  const rules = resolveRules(policies, request.action);
+  const rules = resolveLayeredRules(parts, request.action);
   const rule = rules.decidingRule;
-  if (rule === null) return denied([noMatchingRuleReason(request.action, policies.length)], null);
-  const overridden = rules.lockedOverride ? (rules.group[0] ?? null) : null;
-  const ruleSaid = ruleReason(request.action, rule, overridden);
+  if (rule === null) return denied([noMatchingRuleReason(request.action, parts.overrides.length)], null);
+  let ruleSaid: Reason;
+  if (rules.restricted !== null) ruleSaid = restrictionReason(request.action, rule, rules.restricted);
+  else ruleSaid = ruleReason(request.action, rule, rules.chain.lockedOverride ? (rules.chain.group[0] ?? null) : null);
   if (rule.effect === "DENY") return denied([ruleSaid], rule);
 
   const failures = [
@@ -128,8 +133,8 @@ function decide(policies: readonly Policy[], request: ActionRequest, spend: Spen
 }
 
 /** Every applicable cap with its counter and spend; spentAfter = spentBefore until ALLOWED. */
-function checkCaps(policies: readonly Policy[], request: ActionRequest, spend: SpendView, now: Date, cost: Money): CapCheck[] {
-  return resolveCaps(policies).flatMap((group) => {
+function checkCaps(parts: ChainParts, request: ActionRequest, spend: SpendView, now: Date, cost: Money): CapCheck[] {
+  return resolveLayeredCaps(parts.overrides, parts.layers).flatMap((group) => {
     const key = capKey(group, request, now);
     const serialized = serializeCapKey(key);
     const end = windowBounds(group.window, now).end;

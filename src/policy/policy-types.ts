@@ -28,6 +28,17 @@ export type CapWindow = (typeof CAP_WINDOWS)[number];
 
 export type PolicyMode = "ENFORCE" | "SHADOW";
 
+/**
+ * With what authority a policy was written (DESIGN.md, Governance, rule 4), fixed by the
+ * writer's permissions when it is written. OVERRIDE (written with `policies:write`): a link
+ * of the chain, replacing broader rules and caps as rules 2 and 3 say. RESTRICTION (written
+ * by an owner on their own agent without `policies:write`): a layer beside the chain; at
+ * every decision the stricter of the chain and the layer wins, and its caps apply as well as
+ * the chain's, so it can never loosen anything, also after the chain above it changes.
+ */
+export const POLICY_AUTHORITIES = ["OVERRIDE", "RESTRICTION"] as const;
+export type PolicyAuthority = (typeof POLICY_AUTHORITIES)[number];
+
 export interface ActionRule {
   id: string;
   /** `email.send` (exact), `llm.*` (prefix, see pattern.ts) or `*` (everything). */
@@ -58,6 +69,7 @@ export interface Policy {
   enabled: boolean;
   /** SHADOW: evaluated for the would-be decision only; never blocks and never charges. */
   mode: PolicyMode;
+  authority: PolicyAuthority;
   rules: ActionRule[];
   caps: SpendCap[];
 }
@@ -70,6 +82,7 @@ export interface PolicyPart {
   scope: PolicyScope;
   scopeId: string | null;
   mode: PolicyMode;
+  authority: PolicyAuthority;
 }
 
 export function policyPart(policy: Policy): PolicyPart {
@@ -80,6 +93,7 @@ export function policyPart(policy: Policy): PolicyPart {
     scope: policy.scope,
     scopeId: policy.scopeId,
     mode: policy.mode,
+    authority: policy.authority,
   };
 }
 

@@ -20,12 +20,17 @@ function scopeLabel(scope: string, scopeId: string | null): string {
   return scopeId === null ? scope : `${scope} ${scopeId}`;
 }
 
+/** ", a restriction layer written by the agent's owner" for a RESTRICTION policy's part. */
+function layerLabel(part: Pick<RuleRef, "authority">): string {
+  return part.authority === "RESTRICTION" ? " (a restriction layer written by the agent's owner)" : "";
+}
+
 /** "locked rule 'r1' (DENY payments.*, max 5.000000) of GLOBAL policy 'Baseline' v3". */
 export function describeRule(rule: RuleRef): string {
   const max = rule.maxCostPerAction === null ? "" : `, max ${formatMoney(rule.maxCostPerAction)} per action`;
   return (
     `${rule.locked ? "locked " : ""}rule '${rule.ruleId}' (${rule.effect} ${rule.pattern}${max}) ` +
-    `of ${scopeLabel(rule.scope, rule.scopeId)} policy '${rule.policyName}' v${rule.policyVersion}`
+    `of ${scopeLabel(rule.scope, rule.scopeId)} policy '${rule.policyName}' v${rule.policyVersion}${layerLabel(rule)}`
   );
 }
 
@@ -36,7 +41,7 @@ export function describeCap(cap: CapCheck): string {
   return (
     `${cap.locked ? "locked " : ""}spend cap '${cap.capId}' (per ${cap.per} ${cap.subject}, ${window}, ` +
     `limit ${formatMoney(cap.limit)}) of ${scopeLabel(cap.scope, cap.scopeId)} policy '${cap.policyName}' ` +
-    `v${cap.policyVersion}`
+    `v${cap.policyVersion}${layerLabel(cap)}`
   );
 }
 
@@ -54,6 +59,19 @@ export function ruleReason(action: string, rule: RuleRef, overrides: RuleRef | n
   };
   if (overrides !== null) reason.overrides = overrides;
   return reason;
+}
+
+/** A restriction layer's rule decided: it is stricter than what the chain above it says. */
+export function restrictionReason(action: string, rule: RuleRef, chainSaid: RuleRef): Reason {
+  const verb = rule.effect === "DENY" ? "is denied" : "requires approval";
+  return {
+    code: `RULE_${rule.effect}`,
+    message:
+      `Action '${action}' ${verb} by ${describeRule(rule)}, which is stricter than the chain above it: ` +
+      `that would have decided ${chainSaid.effect} by ${describeRule(chainSaid)}.`,
+    rule,
+    overrides: chainSaid,
+  };
 }
 
 export function noMatchingRuleReason(action: string, policyCount: number): Reason {

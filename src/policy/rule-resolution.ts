@@ -7,10 +7,13 @@
  *    same scope and pattern, e.g. two ROLE policies of two roles of the owner) combine
  *    restrictively: the group's effect is the most restrictive of their effects
  *    (DENY > REQUIRE_APPROVAL > ALLOW) and every `maxCostPerAction` among them applies.
- * 3. Locked rules are floors: the final effect is the most restrictive of the group's effect
- *    and the effect of every matching locked rule (of any scope), and the max cost of every
- *    matching locked rule applies too. A locked rule can therefore only make a decision more
- *    restrictive, never less.
+ * 3. Locked rules bind narrower scopes only. Inside its own scope a locked rule is ordered
+ *    by pattern like any other: it is a floor for an action only when it is among the most
+ *    specific matching patterns of its scope, so a more specific rule of the same scope (a
+ *    carve-out, locked or not: "deny `llm.*` except `llm.chat`") takes the action out of it.
+ *    A floor applies whatever narrower scopes say: the final effect is the most restrictive
+ *    of the group's effect and every floor's, and every floor's max cost applies too. A
+ *    locked rule can therefore only make a decision more restrictive, never less.
  * Every choice is made under a total order, so the input order of policies and rules never
  * matters.
  */
@@ -43,7 +46,10 @@ export interface RuleResolution {
   decidingScope: PolicyScope | null;
   /** Matching rules of the deciding scope with its most specific pattern; decider first. */
   group: RuleRef[];
-  /** Every matching locked rule: strictest first, then broadest scope first. */
+  /**
+   * The floors: every matching locked rule not carved out by a more specific matching rule
+   * of its own scope; strictest first, then broadest scope first.
+   */
   locked: RuleRef[];
   /** The rule whose effect the decision takes; null when no rule matches. */
   decidingRule: RuleRef | null;
@@ -112,7 +118,7 @@ function compareLocked(a: RuleRef, b: RuleRef): number {
   return effectRank(b.effect) - effectRank(a.effect) || compareRulesInChain(a, b);
 }
 
-function compareByLimit(a: RuleRef, b: RuleRef): number {
+export function compareByLimit(a: RuleRef, b: RuleRef): number {
   return compareLimits(a.maxCostPerAction, b.maxCostPerAction) || compareRulesInChain(a, b);
 }
 
@@ -125,6 +131,13 @@ const NO_MATCH: RuleResolution = {
   lockedOverride: false,
   limitRules: [],
 };
+
+/** The matching locked rules that are among the most specific patterns of their own scope. */
+function floors(matched: readonly RuleRef[]): RuleRef[] {
+  const top = new Map<PolicyScope, number>();
+  for (const rule of matched) top.set(rule.scope, Math.max(top.get(rule.scope) ?? -1, specificity(rule.pattern)));
+  return matched.filter((rule) => rule.locked && specificity(rule.pattern) === top.get(rule.scope));
+}
 
 /**
  * Resolves the rules of `policies` (already reduced to the ones that count: enabled,
@@ -140,7 +153,7 @@ export function resolveRules(policies: readonly Policy[], action: string): RuleR
   const inScope = matched.filter((rule) => scopeRank(rule.scope) === topScope);
   const topPattern = Math.max(...inScope.map((rule) => specificity(rule.pattern)));
   const group = inScope.filter((rule) => specificity(rule.pattern) === topPattern).sort(compareInGroup);
-  const locked = matched.filter((rule) => rule.locked).sort(compareLocked);
+  const locked = floors(matched).sort(compareLocked);
   const groupDecider = group[0];
   if (groupDecider === undefined) return { ...NO_MATCH }; // unreachable: matched is not empty
   const strictestLocked = locked[0];

@@ -20,6 +20,7 @@ function toPolicyView(record: PolicyRecord): PolicyView {
     scopeId: record.scopeId,
     enabled: record.enabled,
     mode: record.mode,
+    authority: record.authority,
     version: record.version,
     builtIn: record.builtIn,
     rules: record.rules.map((rule) => ({ ...rule, maxCostPerAction: rule.maxCostPerAction ?? null })),

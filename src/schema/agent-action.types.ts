@@ -53,6 +53,12 @@ export class DecisionReason {
   @Field(() => String, { nullable: true })
   scope?: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "The authority of the policy the rule or cap belongs to: OVERRIDE (the chain) or RESTRICTION (a layer written by the agent's owner).",
+  })
+  authority?: string | null;
+
   @Field(() => ID, { nullable: true })
   policyId?: string | null;
 

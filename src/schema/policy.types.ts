@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
-import type { CapCounter, CapWindow, PolicyMode, PolicyScope, RuleEffect } from "../policy/policy-types";
+import type { CapCounter, CapWindow, PolicyAuthority, PolicyMode, PolicyScope, RuleEffect } from "../policy/policy-types";
 import type { PolicyChange } from "../policies/policy-codec";
 import { MoneyScalar } from "./money.scalar";
 
@@ -23,6 +23,13 @@ export const PolicyModeEnum = { ENFORCE: "ENFORCE", SHADOW: "SHADOW" } as const;
 registerEnumType(PolicyModeEnum, {
   name: "PolicyMode",
   description: "ENFORCE: the policy decides. SHADOW: audit only; evaluated for the would-be decision, never blocks or charges.",
+});
+
+export const PolicyAuthorityEnum = { OVERRIDE: "OVERRIDE", RESTRICTION: "RESTRICTION" } as const;
+registerEnumType(PolicyAuthorityEnum, {
+  name: "PolicyAuthority",
+  description:
+    "With what authority a policy was written, set by each write from the writer's permissions. OVERRIDE (written with policies:write): part of the chain, replacing broader rules and caps. RESTRICTION (written by an agent's owner without policies:write): a layer beside the chain; every decision takes the stricter of the chain and the layer, and its caps apply in addition, so it can never loosen anything.",
 });
 
 export const PolicyChangeEnum = {
@@ -90,6 +97,9 @@ export class PolicyView {
 
   @Field(() => PolicyModeEnum)
   mode!: PolicyMode;
+
+  @Field(() => PolicyAuthorityEnum, { description: "OVERRIDE or RESTRICTION (a layer that can only restrict): see PolicyAuthority." })
+  authority!: PolicyAuthority;
 
   @Field(() => Int, { description: "1 at creation, +1 with every change." })
   version!: number;
@@ -223,6 +233,9 @@ export class PolicyRefView {
 
   @Field(() => PolicyModeEnum)
   mode!: PolicyMode;
+
+  @Field(() => PolicyAuthorityEnum, { description: "RESTRICTION: a layer written by the agent's owner, which can only restrict." })
+  authority!: PolicyAuthority;
 }
 
 /** The policy version a rule or cap belongs to: fields shared by RuleRef and CapRef. */
@@ -245,6 +258,9 @@ abstract class PolicyPartRef {
 
   @Field(() => PolicyModeEnum)
   mode!: PolicyMode;
+
+  @Field(() => PolicyAuthorityEnum, { description: "RESTRICTION: a layer written by the agent's owner, which can only restrict." })
+  authority!: PolicyAuthority;
 }
 
 @ObjectType("RuleRef", { description: "A rule together with the policy version it belongs to." })
@@ -287,11 +303,14 @@ export class EffectivePatternView {
   @Field(() => RuleEffectEnum, { description: "The final effect." })
   effect!: RuleEffect;
 
-  @Field(() => RuleRefView)
-  decidingRule!: RuleRefView;
+  @Field(() => RuleRefView, { nullable: true, description: "Null when no rule of the chain matches: the default deny applies (a restriction layer cannot allow)." })
+  decidingRule!: RuleRefView | null;
 
-  @Field(() => Boolean, { description: "A locked rule of a broader scope or pattern made the effect stricter." })
+  @Field(() => Boolean, { description: "A locked rule of a broader scope or pattern made the chain's effect stricter." })
   lockedOverride!: boolean;
+
+  @Field(() => Boolean, { description: "A restriction layer (authority RESTRICTION) made the effect stricter than the chain's: its rule decides." })
+  restricted!: boolean;
 
   @Field(() => MoneyScalar, { nullable: true, description: "The tightest max cost per action that applies." })
   maxCostPerAction!: bigint | null;
@@ -327,7 +346,9 @@ export class OverriddenCapView {
   by!: CapRefView[];
 }
 
-@ObjectType("EffectiveCaps", { description: "The caps for one (per, window): the most specific scope's, plus locked broader ones." })
+@ObjectType("EffectiveCaps", {
+  description: "The caps for one (per, window): the most specific scope's, plus locked broader ones, plus every restriction layer's.",
+})
 export class EffectiveCapsView {
   @Field(() => CapCounterEnum)
   per!: CapCounter;

@@ -80,7 +80,7 @@ describe("who may write", () => {
     }
   });
 
-  it("a plain user writes AGENT policies of their own agents only, restricting only, never locked", async () => {
+  it("a plain user writes AGENT policies of their own agents only, never locked; what they write is a restriction layer", async () => {
     const owner = await userWithRole("USER");
     const stranger = await userWithRole("USER");
     const mine = await createAgent(owner);
@@ -101,13 +101,7 @@ describe("who may write", () => {
       [{ name: "x", scope: "USER", scopeId: owner.user.id }, "FORBIDDEN", undefined],
       [{ name: "x", scope: "AGENT", scopeId: theirs.id, rules: [{ pattern: "*", effect: "DENY" }] }, "FORBIDDEN", "scopeId"],
       [{ name: "x", scope: "AGENT", scopeId: "00000000-0000-4000-8000-0000000000ff" }, "FORBIDDEN", "scopeId"],
-      [{ name: "x", scope: "AGENT", scopeId: mine.id, rules: [{ pattern: "email.send", effect: "ALLOW" }] }, "FORBIDDEN", "rules[0].effect"],
-      [{ name: "x", scope: "AGENT", scopeId: mine.id, rules: [{ pattern: "*", effect: "ALLOW" }] }, "FORBIDDEN", "rules[0].effect"],
-      [{ name: "x", scope: "AGENT", scopeId: mine.id, rules: [{ pattern: "llm.chat", effect: "ALLOW" }] }, "FORBIDDEN", "rules[0].maxCostPerAction"],
-      [{ name: "x", scope: "AGENT", scopeId: mine.id, rules: [{ pattern: "llm.chat", effect: "ALLOW", maxCostPerAction: "51" }] }, "FORBIDDEN", "rules[0].maxCostPerAction"],
-      [{ name: "x", scope: "AGENT", scopeId: mine.id, rules: [{ pattern: "payments.send", effect: "REQUIRE_APPROVAL" }] }, "FORBIDDEN", "rules[0].effect"],
       [{ name: "x", scope: "AGENT", scopeId: mine.id, rules: [{ pattern: "*", effect: "DENY", locked: true }] }, "FORBIDDEN", "rules[0].locked"],
-      [{ name: "x", scope: "AGENT", scopeId: mine.id, caps: [{ per: "AGENT", window: "DAY", limit: "1001" }] }, "FORBIDDEN", "caps[0].limit"],
       [{ name: "x", scope: "AGENT", scopeId: mine.id, caps: [{ per: "AGENT", window: "HOUR", limit: "1", locked: true }] }, "FORBIDDEN", "caps[0].locked"],
     ];
     for (const [input, code, field] of refusals) {
@@ -130,14 +124,14 @@ describe("who may write", () => {
         { per: "OWNER", window: "MONTH", limit: "999999999" },
       ],
     });
-    expect(restricting).toMatchObject({ version: 1, createdBy: owner.user.id });
+    expect(restricting).toMatchObject({ version: 1, createdBy: owner.user.id, authority: "RESTRICTION" });
 
-    // The owner edits, disables and deletes their own policy, within the same bounds.
+    // The owner edits, disables and deletes their own policy (a layer: whatever it says, it cannot loosen).
     const input = { name: "my bot's limits", scope: "AGENT" as const, scopeId: mine.id };
-    const loosen = await server.client.request(UpdatePolicyDocument, { id: restricting.id, input: { ...input, rules: [{ pattern: "llm.*", effect: "ALLOW" }] } }, as(owner));
-    expectRefused(loosen, "FORBIDDEN", "rules[0].maxCostPerAction");
-    const edited = await server.client.ok(UpdatePolicyDocument, { id: restricting.id, input: { ...input, caps: [] }, expectedVersion: 1 }, as(owner));
-    expect(edited.updatePolicy).toMatchObject({ version: 2, caps: [] });
+    const looserLooking = await server.client.ok(UpdatePolicyDocument, { id: restricting.id, input: { ...input, rules: [{ pattern: "llm.*", effect: "ALLOW" }] }, expectedVersion: 1 }, as(owner));
+    expect(looserLooking.updatePolicy).toMatchObject({ version: 2, authority: "RESTRICTION" });
+    const edited = await server.client.ok(UpdatePolicyDocument, { id: restricting.id, input: { ...input, caps: [] }, expectedVersion: 2 }, as(owner));
+    expect(edited.updatePolicy).toMatchObject({ version: 3, caps: [] });
     await server.client.ok(SetPolicyModeDocument, { id: restricting.id, mode: "SHADOW" }, as(owner));
     await server.client.ok(SetPolicyEnabledDocument, { id: restricting.id, enabled: false }, as(owner));
 
@@ -154,14 +148,14 @@ describe("who may write", () => {
     expectRefused(await server.client.request(DeletePolicyDocument, { id: imposed.id }, as(owner)), "FORBIDDEN");
     const rewrite = await server.client.request(UpdatePolicyDocument, { id: imposed.id, input: { ...input, name: "imposed", rules: [] } }, as(owner));
     expectRefused(rewrite, "FORBIDDEN");
-    // ... and what it denies is no longer the owner's to allow.
-    const behind = await server.client.request(UpdatePolicyDocument, { id: restricting.id, input: { ...input, rules: [{ pattern: "llm.completion", effect: "ALLOW", maxCostPerAction: "5" }] } }, as(owner));
-    expectRefused(behind, "FORBIDDEN", "rules[0].effect");
+    // ... and what it denies the owner's layer cannot allow (the decision tests: policies-restriction.test.ts).
+    const behind = await server.client.ok(UpdatePolicyDocument, { id: restricting.id, input: { ...input, rules: [{ pattern: "llm.completion", effect: "ALLOW", maxCostPerAction: "5" }] } }, as(owner));
+    expect(behind.updatePolicy.authority).toBe("RESTRICTION");
 
     expect((await server.client.ok(DeletePolicyDocument, { id: restricting.id }, as(owner))).deletePolicy.deletedAt).not.toBeNull();
   });
 
-  it("re-checks an owner's policy when it is enabled again or put back in ENFORCE mode", async () => {
+  it("an owner's policy enabled again or put back in ENFORCE mode is accepted and stays a restriction", async () => {
     const owner = await userWithRole("USER");
     const agent = await createAgent(owner);
     const allowance = await createAs(admin, { name: "allow llm", scope: "USER", scopeId: owner.user.id, rules: [{ pattern: "llm.*", effect: "ALLOW" }] });
@@ -170,22 +164,19 @@ describe("who may write", () => {
     await server.client.ok(SetPolicyModeDocument, { id: mine.id, mode: "SHADOW" }, as(owner));
     await server.client.ok(SetPolicyEnabledDocument, { id: allowance.id, enabled: false }, as(admin));
 
-    // In SHADOW it never decides, so enabling it is fine; enforcing it would now loosen.
     await server.client.ok(SetPolicyEnabledDocument, { id: mine.id, enabled: true }, as(owner));
-    expectRefused(await server.client.request(SetPolicyModeDocument, { id: mine.id, mode: "ENFORCE" }, as(owner)), "FORBIDDEN", "rules[0].effect");
-    await server.client.ok(SetPolicyEnabledDocument, { id: allowance.id, enabled: true }, as(admin));
-    expect((await server.client.ok(SetPolicyModeDocument, { id: mine.id, mode: "ENFORCE" }, as(owner))).setPolicyMode.mode).toBe("ENFORCE");
+    const enforced = (await server.client.ok(SetPolicyModeDocument, { id: mine.id, mode: "ENFORCE" }, as(owner))).setPolicyMode;
+    expect(enforced).toMatchObject({ mode: "ENFORCE", authority: "RESTRICTION" });
+    const { effectivePolicy: view } = await server.client.ok(EffectivePolicyDocument, { agentId: agent.id }, as(owner));
+    expect(view.rules.find((rule) => rule.pattern === "llm.chat")).toMatchObject({ effect: "DENY", decidingRule: null });
   });
 
   it("policies:read does not confer writing beyond an owner's", async () => {
     const manager = await userWithRole("MANAGER");
     const agent = await createAgent(manager);
     expectRefused(await server.client.request(CreatePolicyDocument, { input: { name: "x", scope: "GLOBAL" } }, as(manager)), "FORBIDDEN");
-    expectRefused(
-      await server.client.request(CreatePolicyDocument, { input: { name: "x", scope: "AGENT", scopeId: agent.id, rules: [{ pattern: "*", effect: "ALLOW" }] } }, as(manager)),
-      "FORBIDDEN",
-      "rules[0].effect",
-    );
+    const layer = await createAs(manager, { name: "x", scope: "AGENT", scopeId: agent.id, rules: [{ pattern: "*", effect: "ALLOW" }] });
+    expect(layer.authority).toBe("RESTRICTION");
     expectRefused(await server.client.request(UpdatePolicyDocument, { id: DEFAULT_POLICY_ID, input: { name: "Default", scope: "GLOBAL" } }, as(manager)), "FORBIDDEN");
   });
 });
@@ -238,24 +229,27 @@ describe("effectivePolicy", () => {
       rules: [{ pattern: "llm.completion", effect: "ALLOW", maxCostPerAction: "5000" }],
       caps: [{ per: "AGENT", window: "DAY", limit: "200000" }],
     });
-    // The owner cannot allow payments; an administrator's AGENT ALLOW is still overruled by the lock.
+    // The owner's payments ALLOW is a layer, which allows nothing; an administrator's AGENT ALLOW is still overruled by the lock.
     const payments = { name: "pay", scope: "AGENT" as const, scopeId: agent.id, rules: [{ pattern: "payments.transfer", effect: "ALLOW" as const }] };
-    expectRefused(await server.client.request(CreatePolicyDocument, { input: payments }, as(owner)), "FORBIDDEN", "rules[0].effect");
+    const ownPayments = await createAs(owner, payments);
     const override = await createAs(admin, payments);
 
     const { effectivePolicy: view } = await server.client.ok(EffectivePolicyDocument, { agentId: agent.id }, as(owner));
     expect(view).toMatchObject({ agentId: agent.id, ownerId: owner.user.id, ownerRoles: ["USER"] });
-    expect(view.policies.map((policy) => policy.id)).toEqual(expect.arrayContaining([DEFAULT_POLICY_ID, global.id, user.id, own.id, override.id]));
+    expect(view.policies.map((policy) => policy.id)).toEqual(expect.arrayContaining([DEFAULT_POLICY_ID, global.id, user.id, own.id, ownPayments.id, override.id]));
+    expect(view.policies.find((policy) => policy.id === own.id)?.authority).toBe("RESTRICTION");
     expect(view.policies.map((policy) => policy.scope)).toEqual([...view.policies.map((policy) => policy.scope)].sort((a, b) => ["GLOBAL", "ROLE", "USER", "AGENT"].indexOf(a) - ["GLOBAL", "ROLE", "USER", "AGENT"].indexOf(b)));
 
     const entry = (pattern: string) => view.rules.find((candidate) => candidate.pattern === pattern);
     expect(view.rules.map((candidate) => candidate.pattern)).toEqual(["llm.completion", "payments.transfer", "llm.*", "payments.*"]);
+    // The owner's layer does not decide what the chain allows; its max cost applies on top.
     expect(entry("llm.completion")).toMatchObject({
       effect: "ALLOW",
       lockedOverride: false,
+      restricted: false,
       maxCostPerAction: "5000",
-      decidingRule: { policyId: own.id, scope: "AGENT", pattern: "llm.completion", ruleId: own.rules[0]?.id },
-      rules: [{ status: "DECIDES", by: null }],
+      decidingRule: { policyId: user.id, scope: "USER", pattern: "llm.*", authority: "OVERRIDE" },
+      rules: [{ status: "APPLIES", rule: { policyId: own.id, authority: "RESTRICTION" }, by: { policyId: user.id } }],
     });
     expect(entry("llm.*")).toMatchObject({ effect: "ALLOW", maxCostPerAction: null, decidingRule: { policyId: user.id, scope: "USER" } });
     expect(entry("payments.*")).toMatchObject({ effect: "DENY", decidingRule: { policyId: global.id, scope: "GLOBAL", locked: true } });
@@ -263,16 +257,22 @@ describe("effectivePolicy", () => {
       effect: "DENY",
       lockedOverride: true,
       decidingRule: { policyId: global.id, pattern: "payments.*", locked: true },
-      rules: [{ status: "APPLIES", rule: { policyId: override.id }, by: { policyId: global.id } }],
+      rules: [
+        { status: "APPLIES", rule: { policyId: override.id }, by: { policyId: global.id } },
+        { status: "APPLIES", rule: { policyId: ownPayments.id, authority: "RESTRICTION" }, by: { policyId: global.id } },
+      ],
     });
 
     expect(view.caps).toEqual([
       {
         per: "AGENT",
         window: "DAY",
-        decidingScope: "AGENT",
-        applied: [expect.objectContaining({ policyId: own.id, limit: "200000", locked: false })],
-        overridden: [{ cap: expect.objectContaining({ policyId: user.id, limit: "1000000" }), by: [expect.objectContaining({ policyId: own.id })] }],
+        decidingScope: "USER",
+        applied: [
+          expect.objectContaining({ policyId: user.id, limit: "1000000", authority: "OVERRIDE" }),
+          expect.objectContaining({ policyId: own.id, limit: "200000", locked: false, authority: "RESTRICTION" }),
+        ],
+        overridden: [],
       },
     ]);
 
@@ -329,6 +329,7 @@ describe("chainFor", () => {
       scopeId: "MANAGER",
       enabled: true,
       mode: "ENFORCE",
+      authority: "OVERRIDE",
       rules: [{ id: manager.rules[0]?.id, pattern: "reports.*", effect: "ALLOW", locked: false }],
       caps: [],
     });
@@ -340,7 +341,7 @@ describe("chainFor", () => {
 
     const { effectivePolicy: view } = await server.client.ok(EffectivePolicyDocument, { agentId: agent.id }, as(owner));
     expect(view.ownerRoles).toEqual(["MANAGER", "POLICY_DEPUTY", "USER"]);
-    expect(view.rules.find((rule) => rule.pattern === "reports.*")?.decidingRule.policyId).toBe(manager.id);
+    expect(view.rules.find((rule) => rule.pattern === "reports.*")?.decidingRule?.policyId).toBe(manager.id);
 
     // Money comes back as bigint for the evaluator.
     const capped = await createAs(admin, { name: "money", scope: "AGENT", scopeId: agent.id, caps: [{ per: "AGENT", window: "TOTAL", limit: "9007199254740993" }] });

@@ -8,6 +8,7 @@ import {
   type CapWindow,
   type Money,
   type Policy,
+  type PolicyAuthority,
   type PolicyMode,
   type PolicyScope,
   type RuleEffect,
@@ -32,6 +33,7 @@ export interface PolicyParts {
   scopeId?: string | null;
   enabled?: boolean;
   mode?: PolicyMode;
+  authority?: PolicyAuthority;
 }
 export function policy(id: string, scope: PolicyScope, parts: PolicyParts = {}): Policy {
   return {
@@ -42,9 +44,14 @@ export function policy(id: string, scope: PolicyScope, parts: PolicyParts = {}):
     scopeId: parts.scopeId === undefined ? DEFAULT_SCOPE_ID[scope] : parts.scopeId,
     enabled: parts.enabled ?? true,
     mode: parts.mode ?? "ENFORCE",
+    authority: parts.authority ?? "OVERRIDE",
     rules: parts.rules ?? [],
     caps: parts.caps ?? [],
   };
+}
+/** An AGENT policy its owner wrote without policies:write: a restriction layer. */
+export function restriction(id: string, parts: Omit<PolicyParts, "authority"> = {}): Policy {
+  return policy(id, "AGENT", { ...parts, authority: "RESTRICTION" });
 }
 export function request(action: string, estimatedCost: Money, extra: Partial<ActionRequest> = {}): ActionRequest {
   return { agentId: "a1", ownerId: "u1", ownerRoles: ["USER", "MANAGER"], action, estimatedCost, ...extra };

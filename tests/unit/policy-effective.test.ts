@@ -5,7 +5,7 @@ import { patternKind } from "../../src/policy/pattern";
 import type { ActionRule, Policy, PolicyScope, SpendCap } from "../../src/policy/policy-types";
 
 function policy(id: string, scope: PolicyScope, scopeId: string | null, rules: ActionRule[], caps: SpendCap[] = []): Policy {
-  return { id, version: 2, name: id, scope, scopeId, enabled: true, mode: "ENFORCE", rules, caps };
+  return { id, version: 2, name: id, scope, scopeId, enabled: true, mode: "ENFORCE", authority: "OVERRIDE", rules, caps };
 }
 const rule = (id: string, pattern: string, effect: ActionRule["effect"], extra: Partial<ActionRule> = {}): ActionRule => ({
   id,
@@ -50,7 +50,7 @@ const summary = (view: ReturnType<typeof effectivePolicy>) =>
   view.rules.map((entry) => ({
     pattern: entry.pattern,
     effect: entry.effect,
-    decider: `${entry.decidingRule.policyId}:${entry.decidingRule.ruleId}`,
+    decider: `${entry.decidingRule?.policyId}:${entry.decidingRule?.ruleId}`,
     locked: entry.lockedOverride,
     max: entry.maxCostPerAction,
     rules: entry.rules.map((r) => `${r.rule.policyId}:${r.rule.ruleId} ${r.status}${r.by ? ` by ${r.by.policyId}:${r.by.ruleId}` : ""}`),

@@ -142,8 +142,8 @@ const cases: Case[] = [
     reasons: ["RULE_DENY"],
   },
   {
-    name: "locked DENY * beats a more specific pattern of its own scope",
-    chain: [policy("g", "GLOBAL", { rules: [rule("lock", "*", "DENY", { locked: true }), rule("ok", "llm.completion", "ALLOW")] })],
+    name: "locked DENY * beats a more specific pattern of a narrower scope",
+    chain: [policy("g", "GLOBAL", { rules: [rule("lock", "*", "DENY", { locked: true })] }), policy("r", "ROLE", { rules: [rule("ok", "llm.completion", "ALLOW")] })],
     outcome: "DENIED",
     rule: "g:lock",
   },

@@ -3,13 +3,14 @@ import { describe, expect, it } from "vitest";
 import { outcomeRank, type Decision } from "../../src/policy/decision-types";
 import { effectivePolicy } from "../../src/policy/effective-policy";
 import { evaluate } from "../../src/policy/evaluator";
-import { matchesPattern, patternKind } from "../../src/policy/pattern";
+import { matchesPattern, patternKind, specificity } from "../../src/policy/pattern";
 import { appliesTo } from "../../src/policy/policy-chain";
 import {
   CAP_COUNTERS,
   CAP_WINDOWS,
   capKey,
   effectRank,
+  scopeRank,
   serializeCapKey,
   type ActionRequest,
   type ActionRule,
@@ -50,28 +51,31 @@ const policyArb = fc.record({
   version: fc.integer({ min: 1, max: 3 }),
   enabled: fc.constantFrom(true, true, true, false),
   mode: fc.constantFrom("ENFORCE" as const, "ENFORCE" as const, "ENFORCE" as const, "SHADOW" as const),
+  authority: fc.constantFrom("OVERRIDE" as const, "OVERRIDE" as const, "RESTRICTION" as const),
   rules: fc.array(ruleArb, { maxLength: 4 }),
   caps: fc.array(capArb, { maxLength: 3 }),
 });
-const chainArb = fc.array(policyArb, { maxLength: 6 }).map((drafts) =>
-  drafts.map(
-    (d, i): Policy => ({
-      id: `p${i}`,
-      version: d.version,
-      name: `policy ${i}`,
-      scope: d.where.scope,
-      scopeId: d.where.scopeId,
-      enabled: d.enabled,
-      mode: d.mode,
-      rules: d.rules.map((r, j): ActionRule => {
-        const rule: ActionRule = { id: `r${j}`, pattern: r.pattern, effect: r.effect, locked: r.locked };
-        if (r.max !== undefined) rule.maxCostPerAction = r.max;
-        return rule;
-      }),
-      caps: d.caps.map((c, j): SpendCap => ({ id: `c${j}`, ...c })),
+function toPolicy(d: PolicyDraft, i: number): Policy {
+  return {
+    id: `p${i}`,
+    version: d.version,
+    name: `policy ${i}`,
+    scope: d.where.scope,
+    scopeId: d.where.scopeId,
+    enabled: d.enabled,
+    mode: d.mode,
+    authority: d.authority,
+    rules: d.rules.map((r, j): ActionRule => {
+      const rule: ActionRule = { id: `r${j}`, pattern: r.pattern, effect: r.effect, locked: r.locked };
+      if (r.max !== undefined) rule.maxCostPerAction = r.max;
+      return rule;
     }),
-  ),
-);
+    caps: d.caps.map((c, j): SpendCap => ({ id: `c${j}`, ...c })),
+  };
+}
+type PolicyDraft = typeof policyArb extends fc.Arbitrary<infer T> ? T : never;
+const chainArb = fc.array(policyArb, { maxLength: 6 }).map((drafts) => drafts.map(toPolicy));
+const GLOBAL_LOCK: Policy = { id: "zz-lock", version: 1, name: "lock", scope: "GLOBAL", scopeId: null, enabled: true, mode: "ENFORCE", authority: "OVERRIDE", rules: [], caps: [] };
 const NOW = fc.date({ min: new Date("2020-01-01T00:00:00Z"), max: new Date("2030-12-31T23:59:59Z"), noInvalidDate: true });
 const requestArb = fc.record({
   action: fc.constantFrom(...ACTIONS),
@@ -89,14 +93,69 @@ const rank = (d: Decision) => outcomeRank(d.outcome);
 const core = ({ wouldBe: _ignored, ...rest }: Decision) => rest;
 
 describe("evaluate: properties", () => {
-  it("(a) a locked GLOBAL DENY never loosens a decision, and denies whenever it matches", () => {
+  it("(a) a locked GLOBAL DENY never loosens a decision, and denies whenever it matches, unless a more specific GLOBAL rule carves the action out", () => {
     fc.assert(
       fc.property(scenario, fc.constantFrom(...PATTERNS), (s, pattern) => {
-        const lock: Policy = { id: "zz-lock", version: 1, name: "lock", scope: "GLOBAL", scopeId: null, enabled: true, mode: "ENFORCE", rules: [{ id: "l", pattern, effect: "DENY", locked: true }], caps: [] };
+        const lock: Policy = { ...GLOBAL_LOCK, rules: [{ id: "l", pattern, effect: "DENY", locked: true }] };
         const before = run(s);
         const after = run({ ...s, chain: [...s.chain, lock] });
         expect(rank(after)).toBeGreaterThanOrEqual(rank(before));
-        if (matchesPattern(pattern, s.request.action)) expect(after.outcome).toBe("DENIED");
+        const carvedOut = s.chain.some(
+          (p) =>
+            p.enabled &&
+            p.mode === "ENFORCE" &&
+            p.scope === "GLOBAL" &&
+            p.authority === "OVERRIDE" &&
+            p.rules.some((r) => matchesPattern(r.pattern, s.request.action) && specificity(r.pattern) > specificity(pattern)),
+        );
+        if (matchesPattern(pattern, s.request.action) && !carvedOut) expect(after.outcome).toBe("DENIED");
+      }),
+      RUNS,
+    );
+  });
+
+  it("(h) adding a restriction layer never loosens a decision and never drops a cap the chain without it applies", () => {
+    fc.assert(
+      fc.property(scenario, policyArb, (s, draft) => {
+        const layer: Policy = { ...toPolicy(draft, 99), scope: "AGENT", scopeId: "a1", enabled: true, mode: "ENFORCE", authority: "RESTRICTION" };
+        const before = run(s);
+        const after = run({ ...s, chain: [...s.chain, layer] });
+        expect(rank(after)).toBeGreaterThanOrEqual(rank(before));
+        if (before.outcome === "DENIED") expect(after.outcome).toBe("DENIED");
+        const capIds = (d: Decision) => d.caps.map((cap) => `${cap.policyId}:${cap.capId}`);
+        for (const id of capIds(before)) expect(capIds(after)).toContain(id);
+      }),
+      RUNS,
+    );
+  });
+
+  it("(i) lowering any cap never lets more through, and a lowered cap of the chain binds unless a narrower cap of the chain replaces it", () => {
+    const counts = (p: Policy, req: ActionRequest) => p.enabled && p.mode === "ENFORCE" && appliesTo(p, req);
+    fc.assert(
+      fc.property(scenario, fc.nat(), fc.nat(), fc.bigInt({ min: 1n, max: 30n }), (s, pickPolicy, pickCap, by) => {
+        const withCaps = s.chain.filter((p) => p.caps.length > 0);
+        fc.pre(withCaps.length > 0);
+        const target = withCaps[pickPolicy % withCaps.length] as Policy;
+        const j = pickCap % target.caps.length;
+        const lowered: Policy = { ...target, caps: target.caps.map((c, k) => (k === j ? { ...c, limit: c.limit > by ? c.limit - by : 0n } : c)) };
+        const before = run(s);
+        const after = run({ ...s, chain: s.chain.map((p) => (p === target ? lowered : p)) });
+        expect(rank(after)).toBeGreaterThanOrEqual(rank(before));
+        if (before.outcome === "DENIED") expect(after.outcome).toBe("DENIED");
+
+        const theCap = target.caps[j] as SpendCap;
+        if (!counts(target, s.request) || target.authority !== "OVERRIDE" || after.outcome !== "ALLOWED") return;
+        const replaced =
+          !theCap.locked &&
+          s.chain.some(
+            (p) =>
+              p !== target &&
+              counts(p, s.request) &&
+              p.authority === "OVERRIDE" &&
+              scopeRank(p.scope) > scopeRank(target.scope) &&
+              p.caps.some((c) => c.per === theCap.per && c.window === theCap.window),
+          );
+        if (!replaced) expect(after.caps.map((c) => `${c.policyId}:${c.capId}`)).toContain(`${target.id}:${theCap.id}`);
       }),
       RUNS,
     );

@@ -143,6 +143,7 @@ describe("snapshots", () => {
       scopeId: AGENT_ID,
       enabled: true,
       mode: "SHADOW",
+      authority: "RESTRICTION",
       rules: [
         { id: "r1", pattern: "llm.*", effect: "ALLOW", maxCostPerAction: 9_007_199_254_740_993n, locked: false },
         { id: "r2", pattern: "*", effect: "DENY", locked: true },

@@ -73,6 +73,7 @@ describe("evaluate at window boundaries", () => {
       scopeId: null,
       enabled: true,
       mode: "ENFORCE",
+      authority: "OVERRIDE",
       rules: [{ id: "all", pattern: "*", effect: "ALLOW", locked: false }],
       caps: [{ id: "c", per: "AGENT", window, limit: 10n, locked: false }],
     },

@@ -3,6 +3,8 @@ import { boolean, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, tex
 
 export const policyScope = pgEnum("policy_scope", ["GLOBAL", "ROLE", "USER", "AGENT"]);
 export const policyMode = pgEnum("policy_mode", ["ENFORCE", "SHADOW"]);
+/** With what authority a policy was written (src/policy/policy-types.ts, PolicyAuthority). */
+export const policyAuthority = pgEnum("policy_authority", ["OVERRIDE", "RESTRICTION"]);
 export const policyChange = pgEnum("policy_change", ["CREATED", "UPDATED", "ENABLED", "DISABLED", "MODE_CHANGED", "DELETED"]);
 
 /** An action rule as stored: money as a decimal string (jsonb has no exact 64-bit integer). */
@@ -30,6 +32,11 @@ export interface StoredPolicySnapshot {
   scopeId: string | null;
   enabled: boolean;
   mode: "ENFORCE" | "SHADOW";
+  /**
+   * Absent in versions written before authorities existed: those were all decided as
+   * OVERRIDE (migration 0011 wrote a new version for every policy it made a RESTRICTION).
+   */
+  authority?: "OVERRIDE" | "RESTRICTION";
   version: number;
   builtIn: boolean;
   rules: StoredRule[];
@@ -47,6 +54,8 @@ export interface StoredPolicySnapshot {
  * Deleting is soft (`deleted_at`): decisions recorded against a policy version stay
  * explainable. `built_in` marks the seeded default GLOBAL policy (editable, not deletable).
  * `created_by` / `updated_by` are user ids without a foreign key: history outlives accounts.
+ * `authority` is set by every write from the writer's permissions (policy.service.ts): a
+ * write without `policies:write` makes the policy a RESTRICTION layer.
  */
 export const policies = pgTable(
   "policies",
@@ -58,6 +67,7 @@ export const policies = pgTable(
     scopeId: text("scope_id"),
     enabled: boolean("enabled").notNull().default(true),
     mode: policyMode("mode").notNull().default("ENFORCE"),
+    authority: policyAuthority("authority").notNull().default("OVERRIDE"),
     version: integer("version").notNull().default(1),
     builtIn: boolean("built_in").notNull().default(false),
     rules: jsonb("rules").$type<StoredRule[]>().notNull().default([]),
