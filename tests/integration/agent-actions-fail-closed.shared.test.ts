@@ -8,6 +8,7 @@ import { createAgentWithKey, createPolicy, units, type AgentWithKey } from "../s
 import { ADMIN_DATABASE_URL } from "../support/backend";
 import { loginUser, registerUser } from "../support/fixtures";
 import type { GraphQLResponse } from "../support/graphql-client";
+import { databaseSwitch } from "../support/outage";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
 /**
@@ -59,28 +60,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Polls `condition` until it holds; fails after `timeoutMs`. */
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** No new connection to the database is accepted, and every open one is ended. */
-async function cutOffLedger(): Promise<void> {
-  await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS false`);
-  await superuser`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`;
-  await until(async () => {
-    const [row] = await superuser`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${databaseName}`;
-    return row?.n === 0;
-  }, "every connection to the test database has ended");
-}
-
-async function reopenLedger(): Promise<void> {
-  await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`);
-}
+const cutOffLedger = () => databaseSwitch(superuser, databaseName).refuse();
+const reopenLedger = () => databaseSwitch(superuser, databaseName).accept();
 
 const submit = (who: AgentWithKey, input: AgentActionInput) => server.client.request(SubmitAgentActionDocument, { input }, who.auth);
 

@@ -14,7 +14,7 @@ import { createAgentWithKey, createPolicy, units, type AgentWithKey } from "../s
 import { ADMIN_DATABASE_URL } from "../support/backend";
 import { loginUser, PASSWORD, registerUser, uniqueEmail } from "../support/fixtures";
 import type { GraphQLResponse } from "../support/graphql-client";
-import { expectUnavailable, within } from "../support/outage";
+import { databaseSwitch, expectUnavailable, within } from "../support/outage";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
 /**
@@ -62,27 +62,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Refuses new connections to the test's database and terminates the open ones. */
-async function refuseConnections(): Promise<void> {
-  await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS false`);
-  await superuser`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`;
-  await until(async () => {
-    const [row] = await superuser`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${databaseName}`;
-    return row?.n === 0;
-  }, "every connection to the test database has ended");
-}
-
-async function acceptConnections(): Promise<void> {
-  await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`);
-}
+const refuseConnections = () => databaseSwitch(superuser, databaseName).refuse();
+const acceptConnections = () => databaseSwitch(superuser, databaseName).accept();
 
 async function timed(label: string, request: Promise<GraphQLResponse<unknown>>): Promise<GraphQLResponse<unknown>> {
   const { value, tookMs } = await within(HANG_MS, label, request);

@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import type postgres from "postgres";
 import type { GraphQLResponse } from "./graphql-client";
 
 /**
@@ -31,4 +32,34 @@ export function expectUnavailable(response: GraphQLResponse<unknown>, field: str
   expect(JSON.stringify(response.errors)).not.toMatch(LEAK);
   const data = response.data as Record<string, unknown> | null | undefined;
   expect(data?.[field] ?? null).toBeNull();
+}
+
+/** Polls `condition` until it holds; fails after `timeoutMs`. */
+export async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Breaks and mends a test's own PostgreSQL database (never a shared one), through a superuser
+ * connection to the maintenance database: `refuse` takes no new connection and ends the open
+ * ones; `accept` lets them in again.
+ */
+export function databaseSwitch(superuser: postgres.Sql, databaseName: string) {
+  return {
+    async refuse(): Promise<void> {
+      await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS false`);
+      await superuser`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`;
+      await until(async () => {
+        const [row] = await superuser`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${databaseName}`;
+        return row?.n === 0;
+      }, "every connection to the test database has ended");
+    },
+    async accept(): Promise<void> {
+      await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`);
+    },
+  };
 }
