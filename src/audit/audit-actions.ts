@@ -61,6 +61,9 @@ export const AuditAction = {
   AGENT_ACTION_SETTLED: "agent.action.settled",
   AGENT_ACTION_CANCELLED: "agent.action.cancelled",
   AGENT_ACTION_EXPIRED: "agent.action.expired",
+  /** A reservation or hold released by a person with spend:write, or because its agent was suspended or deleted. */
+  AGENT_ACTION_RELEASED: "agent.action.released",
+  SPEND_ADJUSTED: "spend.adjusted",
 } as const;
 
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

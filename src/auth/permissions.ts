@@ -1,7 +1,8 @@
 /**
  * The closed list of permission strings. Roles hold subsets of these; `@auth(permission:)`
  * names one of them. Migration 0001 seeds the built-in roles with exactly the sets below
- * (a test compares the two).
+ * (a test compares the two), and later migrations add what came after (0012: `spend:write`
+ * for ADMIN).
  */
 export const PERMISSIONS = [
   "users:read",
@@ -16,6 +17,7 @@ export const PERMISSIONS = [
   "policies:write",
   "actions:approve",
   "spend:read",
+  "spend:write",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -94,3 +94,32 @@ export const spendCounters = pgTable(
     check("spend_counters_amounts_check", sql`${table.reserved} >= 0 AND ${table.settled} >= 0`),
   ],
 );
+
+/**
+ * Corrections of the ledger by a person with spend:write: one row per credit (negative
+ * `amount`: room given back) or debit (positive: spend charged that no action recorded) on
+ * one counter, written with the counter change and its audit row in one transaction. A
+ * counter's settled spend is therefore the settled costs of its actions plus the sum of its
+ * adjustments. No foreign keys: history outlives agents and accounts.
+ */
+export const spendAdjustments = pgTable(
+  "spend_adjustments",
+  {
+    id: uuid("id").primaryKey(),
+    counterKey: text("counter_key").notNull(),
+    per: text("per").notNull(),
+    window: text("window").notNull(),
+    subject: text("subject").notNull(),
+    /** Null for TOTAL. */
+    windowStart: timestamp("window_start", { withTimezone: true }),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    reason: text("reason").notNull(),
+    actorId: uuid("actor_id").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    index("spend_adjustments_counter_idx").on(table.counterKey),
+    index("spend_adjustments_created_idx").on(table.createdAt, table.id),
+    check("spend_adjustments_amount_check", sql`${table.amount} <> 0`),
+  ],
+);
