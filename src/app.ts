@@ -113,19 +113,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
     const principals = createPrincipalResolver({ db, accessTokens, versions, roleCatalog, clock, mfaRequiredRoles: config.MFA_REQUIRED_ROLES });
     const policies = createPolicyService({ db, versions, roleCatalog, clock });
+    const actions = createActionService({
+      db,
+      clock,
+      policies,
+      chains: createChainCache({ versions, policies }),
+      timeouts: { reservationTtlMs: config.ACTION_RESERVATION_TTL, approvalTtlMs: config.ACTION_APPROVAL_TTL },
+    });
     const services: Services = {
       ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger }),
       tokens: createTokenStatusService({ principals, accessTokens }),
       audit: createAuditService({ db }),
-      agents: createAgentService({ db, versions, clock }),
+      // Suspending or deleting an agent releases what it holds, through the action lifecycle.
+      agents: createAgentService({ db, versions, clock, holdings: { releaseAll: actions.releaseAgentHoldings } }),
       policies,
-      actions: createActionService({
-        db,
-        clock,
-        policies,
-        chains: createChainCache({ versions, policies }),
-        timeouts: { reservationTtlMs: config.ACTION_RESERVATION_TTL, approvalTtlMs: config.ACTION_APPROVAL_TTL },
-      }),
+      actions,
     };
     const bootstrap = await ensureBootstrapAdmin({
       db,

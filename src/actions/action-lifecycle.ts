@@ -14,9 +14,10 @@ import type { ActionTimeouts } from "./action-decider";
 import { deniedError } from "./action-decider";
 import { checkCost } from "./action-input";
 import { auditStep, decisionSummary } from "./action-audit";
-import { dueForExpiry, findAction, updateAction, type ActionRow } from "./action.repository";
+import { dueForExpiry, findAction, openActionsOf, updateAction, type ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons, requestOf, type DecisionRecord } from "./decision-record";
 import { lockCounters, lockExisting, reserve, settle } from "./spend-ledger";
+import { checkReason } from "./spend-adjustments";
 
 /** A step that changed the action and must commit before the caller hears it failed. */
 type Outcome = { row: ActionRow; error?: Error };
@@ -25,8 +26,9 @@ const EXPIRY_BATCH = 100;
 
 /**
  * The life of an action after its decision: settle (the actual cost is charged, an overrun
- * too, and flagged), cancel (the reservation is released), approve / reject a held action,
- * and expiry of reservations and holds nobody resolved. Each step locks the action row, then
+ * too, and flagged), cancel (the reservation is released; by the agent, by a person with
+ * spend:write, or because the agent was suspended or deleted), approve / reject a held
+ * action, and expiry of reservations and holds nobody resolved. Each step locks the action row, then
  * its counters (always in that order, then the audit row last), so steps on one action run
  * one at a time and a counter never goes below what is reserved on it.
  */
@@ -201,6 +203,44 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
         });
         return { row: cancelled };
       });
+    },
+
+    /**
+     * A person with spend:write releases any agent's reservation or withdraws its hold (the
+     * agent's own cancel, for when the agent cannot: gone, suspended, stuck), with a reason.
+     * Releasing a released action again is a no-op.
+     */
+    async releaseAsPerson(actor: Principal, id: string, rawReason: string, meta: RequestMeta): Promise<ActionRow> {
+      if (!hasPermission(actor, "spend:write")) throw new ForbiddenError("Releasing another agent's reservation needs spend:write");
+      const reason = checkReason(rawReason, "reason");
+      return onAction(id, async (tx, row, now) => {
+        if (row.status === "CANCELLED") return { row };
+        if (row.status !== "RESERVED" && row.status !== "PENDING_APPROVAL") {
+          throw new ConflictError(`The action is ${row.status} and holds nothing to release`, "id");
+        }
+        const released = await release(tx, row, now, meta, {
+          status: "CANCELLED",
+          actor: { type: "user", id: actor.userId },
+          action: AuditAction.AGENT_ACTION_RELEASED,
+          details: { reason },
+        });
+        return { row: released };
+      });
+    },
+
+    /**
+     * Releases every open reservation and hold of an agent inside the caller's transaction
+     * (the agent service's suspend and delete), one audit row each; returns how many. Locks
+     * the action rows, then all their counters in key order, as the expiry sweep does.
+     */
+    async releaseAgentHoldings(tx: Tx, agentId: string, by: AuditActor, reason: string, meta: RequestMeta): Promise<number> {
+      const now = clock.now();
+      const open = await openActionsOf(tx, agentId);
+      await lockExisting(tx, [...new Set(open.flatMap((row) => row.counterKeys))]);
+      for (const row of open) {
+        await release(tx, row, now, meta, { status: "CANCELLED", actor: by, action: AuditAction.AGENT_ACTION_RELEASED, details: { reason } });
+      }
+      return open.length;
     },
 
     approve: (actor: Principal, id: string, meta: RequestMeta, note: string | null = null) => resolveHold(actor, id, meta, true, note),

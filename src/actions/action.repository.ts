@@ -37,6 +37,19 @@ export async function dueForExpiry(tx: Tx, now: Date, limit: number): Promise<Ac
     .for("update", { skipLocked: true });
 }
 
+/**
+ * The open actions of an agent (reservations and holds), locked, in id order: what
+ * suspending or deleting the agent releases. Waits for a step that holds one of them.
+ */
+export async function openActionsOf(tx: Tx, agentId: string): Promise<ActionRow[]> {
+  return tx
+    .select()
+    .from(agentActions)
+    .where(and(eq(agentActions.agentId, agentId), inArray(agentActions.status, ["RESERVED", "PENDING_APPROVAL"])))
+    .orderBy(asc(agentActions.id))
+    .for("update");
+}
+
 export interface ActionFilter {
   agentIds?: readonly string[];
   ownerId?: string;

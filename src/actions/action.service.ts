@@ -15,6 +15,7 @@ import { createActionLifecycle } from "./action-lifecycle";
 import { createVersionLoader, proposedPolicyId, replayDecision, whatIf, type ReplayResult, type WhatIfReport } from "./action-replay";
 import { countActions, findAction, listActions, replayPage, type ActionFilter, type ActionRow, type ReplayRow } from "./action.repository";
 import type { ChainCache } from "./chain-cache";
+import { createSpendAdjuster } from "./spend-adjustments";
 import { spendReport, type SpendReport } from "./spend-report";
 
 /** Who reads actions: an agent (its own), or a person. */
@@ -45,6 +46,7 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
   const { db, clock, chains, policies } = deps;
   const decider = createActionDecider(deps);
   const lifecycle = createActionLifecycle(deps);
+  const adjuster = createSpendAdjuster(deps);
 
   /** The filter a viewer may see, narrowed by what they asked for. */
   async function visible(viewer: ActionViewer, filter: ActionFilter): Promise<ActionFilter> {
@@ -77,6 +79,10 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
     submit: decider.submit,
     settle: lifecycle.settle,
     cancel: lifecycle.cancel,
+    release: lifecycle.releaseAsPerson,
+    releaseAgentHoldings: lifecycle.releaseAgentHoldings,
+    adjust: adjuster.adjust,
+    adjustments: adjuster.list,
     approve: lifecycle.approve,
     reject: lifecycle.reject,
     expireDue: lifecycle.expireDue,

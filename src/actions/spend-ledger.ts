@@ -1,4 +1,4 @@
-import { inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "../db/database";
 import { spendCounters } from "../db/schema";
 import type { CounterSpec } from "../policy/counters";
@@ -106,6 +106,19 @@ export async function settle(tx: Tx, keys: readonly string[], reserved: Money, c
       updatedAt: now,
     })
     .where(inArray(spendCounters.key, [...keys]));
+}
+
+/**
+ * Adds `amount` (negative: a credit) to the settled spend of one counter the caller locked
+ * (an adjustment, spend-adjustments.ts); returns the settled spend after it.
+ */
+export async function adjustSettled(tx: Tx, key: string, amount: Money, now: Date): Promise<Money> {
+  const [row] = await tx
+    .update(spendCounters)
+    .set({ settled: sql`${spendCounters.settled} + ${amount.toString()}::bigint`, updatedAt: now })
+    .where(eq(spendCounters.key, key))
+    .returning({ settled: spendCounters.settled });
+  return row?.settled ?? 0n;
 }
 
 /** Spend per counter without locking (dry runs and reports); missing counters are 0. */

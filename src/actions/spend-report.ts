@@ -9,6 +9,7 @@ import { appliesTo } from "../policy/policy-chain";
 import { countersFor } from "../policy/counters";
 import { CAP_WINDOWS, type CapCounter, type CapWindow, type Money, type Policy, type PolicyScope } from "../policy/policy-types";
 import type { DbOrTx } from "../db/database";
+import { adjustedByCounter } from "./spend-adjustments";
 import { readCounters } from "./spend-ledger";
 
 export interface CapRoom {
@@ -31,6 +32,8 @@ export interface SpendWindow {
   reserved: Money;
   settled: Money;
   spent: Money;
+  /** The net of the adjustments on this counter (signed; included in settled). */
+  adjusted: Money;
   caps: CapRoom[];
   /** The least room among the caps; null when no cap reads this counter. */
   remaining: Money | null;
@@ -59,10 +62,8 @@ export async function spendReport(
   const specs = countersFor(ids, at)
     .filter((spec) => spec.per === per)
     .sort((a, b) => CAP_WINDOWS.indexOf(a.window) - CAP_WINDOWS.indexOf(b.window));
-  const rows = await readCounters(
-    db,
-    specs.map((spec) => spec.key),
-  );
+  const keys = specs.map((spec) => spec.key);
+  const [rows, adjustments] = await Promise.all([readCounters(db, keys), adjustedByCounter(db, keys)]);
   const request = { ...ids, ownerRoles };
   const enforced = chain.filter((policy) => policy.enabled && policy.mode === "ENFORCE" && appliesTo(policy, request));
   const groups = resolveCaps(enforced).filter((group) => group.per === per);
@@ -82,7 +83,7 @@ export async function spendReport(
       remaining: cap.limit > spent ? cap.limit - spent : 0n,
     }));
     const remaining = caps.length === 0 ? null : caps.reduce((least, cap) => (cap.remaining < least ? cap.remaining : least), caps[0]!.remaining);
-    return { window: spec.window, counter: spec.key, windowStart: spec.windowStart, windowEnd: spec.windowEnd, reserved, settled, spent, caps, remaining };
+    return { window: spec.window, counter: spec.key, windowStart: spec.windowStart, windowEnd: spec.windowEnd, reserved, settled, spent, adjusted: adjustments.get(spec.key) ?? 0n, caps, remaining };
   });
   return { per, subject: specs[0]?.subject ?? "", at, windows };
 }

@@ -3,7 +3,8 @@ import { recordAudit } from "../audit/audit-recorder";
 import { hasPermission, type Principal } from "../auth/principal";
 import type { PrincipalVersions } from "../auth/principal-versions";
 import type { Clock } from "../clock";
-import type { Db } from "../db/database";
+import type { AuditActor } from "../audit/audit-recorder";
+import type { Db, Tx } from "../db/database";
 import { ForbiddenError, NotFoundError, UserInputError } from "../errors/errors";
 import type { RequestMeta } from "../request-meta";
 import { newAgentKey } from "./agent-keys";
@@ -36,6 +37,15 @@ export interface AgentService {
 }
 
 
+/**
+ * What an agent holds on the spend ledger, released when it is suspended or deleted (the
+ * action lifecycle's release step, passed in by the composition root: agents do not depend
+ * on actions). Runs inside the caller's transaction and audits each release there.
+ */
+export interface AgentHoldings {
+  releaseAll(tx: Tx, agentId: string, by: AuditActor, reason: string, meta: RequestMeta): Promise<number>;
+}
+
 function agentName(raw: string): string {
   const name = raw.trim();
   if (name.length < 1 || name.length > 100) throw new UserInputError("Agent name must be 1 to 100 characters", "name");
@@ -48,8 +58,8 @@ function agentName(raw: string): string {
  * agent's stamp is bumped after it so a suspended agent or revoked key stops at once
  * on every process.
  */
-export function createAgentService(deps: { db: Db; versions: PrincipalVersions; clock: Clock }): AgentService {
-  const { db, versions, clock } = deps;
+export function createAgentService(deps: { db: Db; versions: PrincipalVersions; clock: Clock; holdings: AgentHoldings }): AgentService {
+  const { db, versions, clock, holdings } = deps;
 
   async function visible(principal: Principal, id: string, write: boolean): Promise<AgentRow> {
     assertUuid(id, "id", "Not a valid agent id");
@@ -65,16 +75,28 @@ export function createAgentService(deps: { db: Db; versions: PrincipalVersions; 
     return agent;
   }
 
+  /**
+   * Writes the change and its audit row; when the agent stops (suspended or deleted), its
+   * open reservations and holds are released in the same transaction, so its owner's room
+   * is free for a replacement at once.
+   */
   async function change(principal: Principal, agent: AgentRow, values: Partial<AgentRow>, action: AuditAction, meta: RequestMeta) {
     const now = clock.now();
+    const stops = action === AuditAction.AGENT_SUSPENDED || action === AuditAction.AGENT_DELETED;
     await db.transaction(async (tx) => {
       await updateAgent(tx, agent.id, { ...values, updatedAt: now });
+      const by = { type: "user", id: principal.userId } as const;
+      const released = stops ? await holdings.releaseAll(tx, agent.id, by, action, meta) : 0;
       await recordAudit(tx, meta, {
-        actor: { type: "user", id: principal.userId },
+        actor: by,
         action,
         outcome: "success",
         target: { type: "agent", id: agent.id },
-        details: { before: { name: agent.name, status: agent.status }, after: { name: values.name ?? agent.name, status: values.status ?? agent.status } },
+        details: {
+          before: { name: agent.name, status: agent.status },
+          after: { name: values.name ?? agent.name, status: values.status ?? agent.status },
+          ...(stops ? { releasedActions: released } : {}),
+        },
       });
     });
     await versions.bumpAgent(agent.id);
