@@ -95,21 +95,21 @@ export function createSpendAdjuster(deps: { db: Db; clock: Clock }) {
 
   async function subjectOf(per: CapCounter, subjectId: string | null): Promise<string> {
     if (per === "GLOBAL") {
-      if (subjectId) throw new UserInputError("A GLOBAL counter has no subject", "input.subjectId");
+      if (subjectId) throw new UserInputError("A GLOBAL counter has no subject", "subjectId");
       return "global";
     }
-    if (!subjectId || !isUuid(subjectId)) throw new UserInputError(`Name the ${per === "AGENT" ? "agent" : "owner"} of the counter`, "input.subjectId");
+    if (!subjectId || !isUuid(subjectId)) throw new UserInputError(`Name the ${per === "AGENT" ? "agent" : "owner"} of the counter`, "subjectId");
     const exists = per === "AGENT" ? await findAgent(db, subjectId) : await findUserById(db, subjectId);
-    if (!exists) throw new UserInputError(`No ${per === "AGENT" ? "agent" : "user"} with that id`, "input.subjectId");
+    if (!exists) throw new UserInputError(`No ${per === "AGENT" ? "agent" : "user"} with that id`, "subjectId");
     return subjectId;
   }
 
   return {
     async adjust(actor: Principal, input: AdjustmentInput, meta: RequestMeta): Promise<AdjustmentRow> {
       if (!hasPermission(actor, "spend:write")) throw new ForbiddenError("Adjusting spend needs spend:write");
-      const amount = checkCost(input.amount, "input.amount");
-      if (amount === 0n) throw new UserInputError("An adjustment amount must be above zero", "input.amount");
-      const reason = checkReason(input.reason, "input.reason");
+      const amount = checkCost(input.amount, "amount");
+      if (amount === 0n) throw new UserInputError("An adjustment amount must be above zero", "amount");
+      const reason = checkReason(input.reason, "reason");
       const subject = await subjectOf(input.per, input.subjectId);
       const now = clock.now();
       const spec = counterAt(input.per, subject, input.window, input.at ?? now);
@@ -119,7 +119,7 @@ export function createSpendAdjuster(deps: { db: Db; clock: Clock }) {
         const before = (await readCounters(tx, [spec.key])).get(spec.key);
         const settledBefore = before?.settled ?? 0n;
         if (settledBefore + signed < 0n) {
-          throw new UserInputError(`A credit of ${amount} would take the counter below zero: it holds ${settledBefore} settled`, "input.amount");
+          throw new UserInputError(`A credit of ${amount} would take the counter below zero: it holds ${settledBefore} settled`, "amount");
         }
         const settledAfter = await adjustSettled(tx, spec.key, signed, now);
         const [row] = await tx

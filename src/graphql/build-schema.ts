@@ -3,6 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import { buildSchemaSync, type NonEmptyArray } from "type-graphql";
 import { AccountResolver } from "../resolvers/account.resolver";
 import { AgentActionResolver } from "../resolvers/agent-action.resolver";
+import { SpendResolver } from "../resolvers/spend.resolver";
 import { AuthResolver } from "../resolvers/auth.resolver";
 import { MfaResolver } from "../resolvers/mfa.resolver";
 import { SessionResolver } from "../resolvers/session.resolver";
@@ -16,7 +17,7 @@ import { DIRECTIVES } from "../schema/directives";
 import { enforceArgumentRules } from "./argument-rules";
 import { enforceAuthDirectives } from "./auth-enforcement";
 
-export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver] as const;
+export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver, SpendResolver] as const;
 
 /**
  * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks

@@ -371,6 +371,9 @@ export class SpendWindowView {
   @Field(() => MoneyScalar)
   spent!: bigint;
 
+  @Field(() => MoneyScalar, { description: "The net of the spend adjustments on this counter (signed; part of settled)." })
+  adjusted!: bigint;
+
   @Field(() => [CapRoom])
   caps!: CapRoom[];
 

@@ -1,0 +1,88 @@
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import type { AdjustmentRow } from "../actions/spend-adjustments";
+import { UserInputError } from "../errors/errors";
+import type { GraphQLContext } from "../graphql/context";
+import { AgentAction } from "../schema/agent-action.types";
+import { Auth } from "../schema/directives";
+import { SpendAdjustment, SpendAdjustmentConnection, SpendAdjustmentFilter, SpendAdjustmentInput } from "../schema/spend-adjustment.types";
+import { isUuid } from "../validation/ids";
+import { isStorableDate } from "../validation/storable";
+import { actionView } from "./agent-action.views";
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 200;
+
+const cursorOf = (row: AdjustmentRow) => Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString("base64url");
+
+function pageOf(first: number | null, after: string | null) {
+  const limit = first ?? DEFAULT_PAGE;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new UserInputError(`first must be 1 to ${MAX_PAGE}`, "first");
+  if (!after) return { limit };
+  const [at, id] = Buffer.from(after, "base64url").toString().split("|");
+  const createdAt = new Date(at ?? "");
+  if (!id || !isUuid(id) || !isStorableDate(createdAt)) throw new UserInputError("Invalid cursor", "after");
+  return { limit, after: { createdAt, id } };
+}
+
+function adjustmentView(row: AdjustmentRow): SpendAdjustment {
+  return {
+    id: row.id,
+    counter: row.counterKey,
+    per: row.per,
+    subject: row.subject,
+    window: row.window,
+    windowStart: row.windowStart,
+    kind: row.amount < 0n ? "CREDIT" : "DEBIT",
+    amount: row.amount,
+    reason: row.reason,
+    actorId: row.actorId,
+    createdAt: row.createdAt,
+  };
+}
+
+/**
+ * Correcting spend (`spend:write`): releasing any agent's reservation or hold, and posting
+ * credits and debits on spend counters; reading the adjustments (`spend:read`).
+ */
+@Resolver()
+export class SpendResolver {
+  @Mutation(() => AgentAction, {
+    description:
+      "Releases any agent's reservation (or withdraws its held action), with a reason: for an agent that cannot cancel it itself. Status CANCELLED; audited as agent.action.released.",
+  })
+  @Auth({ permission: "spend:write" })
+  async releaseAgentAction(@Arg("id", () => ID) id: string, @Arg("reason", () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<AgentAction> {
+    return actionView(await ctx.services.actions.release(await ctx.auth.require(), id, reason, ctx.meta));
+  }
+
+  @Mutation(() => SpendAdjustment, {
+    description: "Posts a credit or debit on one spend counter and window, with a reason; the next decisions and spend reports read it. Audited as spend.adjusted.",
+  })
+  @Auth({ permission: "spend:write" })
+  async adjustSpend(@Arg("input", () => SpendAdjustmentInput) input: SpendAdjustmentInput, @Ctx() ctx: GraphQLContext): Promise<SpendAdjustment> {
+    const row = await ctx.services.actions.adjust(
+      await ctx.auth.require(),
+      { per: input.per, subjectId: input.subjectId ?? null, window: input.window, at: input.at ?? null, kind: input.kind, amount: input.amount, reason: input.reason },
+      ctx.meta,
+    );
+    return adjustmentView(row);
+  }
+
+  @Query(() => SpendAdjustmentConnection, { description: "Spend adjustments, newest first." })
+  @Auth({ permission: "spend:read" })
+  async spendAdjustments(
+    @Arg("filter", () => SpendAdjustmentFilter, { nullable: true }) filter: SpendAdjustmentFilter | null,
+    @Arg("first", () => Int, { nullable: true }) first: number | null,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<SpendAdjustmentConnection> {
+    const subjectId = filter?.subjectId ?? (filter?.per === "GLOBAL" ? "global" : undefined);
+    const page = await ctx.services.actions.adjustments(
+      await ctx.auth.require(),
+      { per: filter?.per ?? undefined, subjectId, window: filter?.window ?? undefined, from: filter?.from ?? undefined, to: filter?.to ?? undefined },
+      pageOf(first, after),
+    );
+    const edges = page.rows.map((row) => ({ cursor: cursorOf(row), node: adjustmentView(row) }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.total };
+  }
+}
