@@ -43,6 +43,7 @@ function placeholder(type: GraphQLInputType): string {
   if (isScalarType(named)) {
     if (named.name === "ID") return JSON.stringify(crypto.randomUUID());
     if (named.name === "Int") return "1";
+    if (named.name === "Money") return "1";
     if (named.name === "Boolean") return "false";
     if (named.name === "DateTimeISO") return JSON.stringify("2030-01-01T00:00:00Z");
   }
