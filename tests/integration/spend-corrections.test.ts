@@ -90,17 +90,6 @@ describe("an agent that stops releases what it holds (defect 8)", () => {
       expect(next.status).toBe("RESERVED");
     });
   }
-
-  it("resuming an agent releases nothing", async () => {
-    const owner = await ownerWithCap(10);
-    const agent = await createAgentWithKey(server.client, owner);
-    await server.client.ok(`mutation ($id: ID!) { suspendAgent(id: $id) { id } }`, { id: agent.id }, as(owner));
-    await server.client.ok(`mutation ($id: ID!) { resumeAgent(id: $id) { id } }`, { id: agent.id }, as(owner));
-    const action = await submitOk(agent, { action: "llm.completion", estimatedCost: units(3) });
-    await server.client.ok(`mutation ($id: ID!) { renameAgent(id: $id, name: "renamed") { id } }`, { id: agent.id }, as(owner));
-    const [row] = await db().select().from(agentActions).where(eq(agentActions.id, action.id));
-    expect(row).toMatchObject({ status: "RESERVED", reserved: 3_000_000n });
-  });
 });
 
 describe("releaseAgentAction (spend:write)", () => {
