@@ -2,10 +2,11 @@ import crypto from "node:crypto";
 import { AuditAction } from "../audit/audit-actions";
 import { recordAudit, type AuditActor, type AuditEntry } from "../audit/audit-recorder";
 import type { Tx } from "../db/database";
-import type { CapCheck, DecisionCore } from "../policy/decision-types";
+import type { CapCheck, Decision, DecisionCore } from "../policy/decision-types";
 import type { RequestMeta } from "../request-meta";
 import type { ActionRow } from "./action.repository";
-import { publicReasons } from "./decision-record";
+import type { DecisionStage } from "./action-replay";
+import { publicReasons, type DecisionRecord } from "./decision-record";
 
 /** A cap as the audit shows it: which cap, which counter, the limit, spend before and after. */
 function capLine(cap: CapCheck) {
@@ -35,6 +36,16 @@ export function decisionSummary(core: DecisionCore) {
   };
 }
 
+/**
+ * An approval's re-decision as it took effect: the evaluation would hold the action again
+ * (PENDING_APPROVAL), the approval stands in for that, so it is ALLOWED and its estimate is
+ * reserved on every cap's counter. Any other outcome stands as evaluated.
+ */
+export function approvedDecision(evaluated: Decision, cost: bigint): Decision {
+  if (evaluated.outcome !== "PENDING_APPROVAL") return evaluated;
+  return { ...evaluated, outcome: "ALLOWED", caps: evaluated.caps.map((cap) => ({ ...cap, spentAfter: cap.spentBefore + cost })) };
+}
+
 /** The input as audited: everything but the metadata, which is reduced to its hash. */
 export function auditedInput(row: ActionRow) {
   return {
@@ -48,8 +59,25 @@ export function auditedInput(row: ActionRow) {
 
 const OUTCOME = { ALLOWED: "success", PENDING_APPROVAL: "success", DENIED: "denied" } as const;
 
+/**
+ * What a reviewer needs to replay one decision of an action, the same for a submission and
+ * for an approval's re-decision: the stage, the input, the instant, the outcome and reasons,
+ * the policy versions, every cap with its spend before and after, the shadow pass, and the
+ * digest the replay must reproduce (`record`: the decision record stored with the action).
+ */
+export function decisionDetails(row: ActionRow, decision: Decision, record: DecisionRecord, stage: DecisionStage) {
+  return {
+    stage,
+    input: auditedInput(row),
+    decidedAt: record.at,
+    ...decisionSummary(decision),
+    shadow: decision.wouldBe === null ? null : { outcome: decision.wouldBe.outcome, reasons: publicReasons(decision.wouldBe) },
+    decisionSha256: record.decisionSha256,
+  };
+}
+
 /** The audit entry of a decision, allowed or not (appended last in the transaction). */
-export function decisionAuditEntry(row: ActionRow, decision: DecisionCore & { wouldBe: DecisionCore | null }, at: Date): AuditEntry {
+export function decisionAuditEntry(row: ActionRow, decision: Decision, at: Date): AuditEntry {
   return {
     actor: { type: "agent", id: row.agentId },
     action: AuditAction.AGENT_ACTION_DECIDED,
@@ -59,9 +87,7 @@ export function decisionAuditEntry(row: ActionRow, decision: DecisionCore & { wo
       decisionId: row.id,
       agentId: row.agentId,
       ownerId: row.ownerId,
-      input: auditedInput(row),
-      ...decisionSummary(decision),
-      shadow: decision.wouldBe === null ? null : { outcome: decision.wouldBe.outcome, reasons: publicReasons(decision.wouldBe) },
+      ...decisionDetails(row, decision, row.record as unknown as DecisionRecord, "SUBMISSION"),
     },
     at,
   };

@@ -13,6 +13,10 @@ import { createDecisionBatcher, type ActionTimeouts } from "./decision-batcher";
 import type { ChainCache } from "./chain-cache";
 import type { PublicReason } from "./decision-record";
 import { readSpend } from "./spend-ledger";
+import { redactReasons, spendSight, type SpendSight } from "./spend-privacy";
+
+/** The submitting agent sees no platform-wide spend. */
+const AGENT_SIGHT = spendSight({ kind: "agent" });
 
 /** The action decided now, or (replayed) the first decision of its idempotency key. */
 export interface Submitted {
@@ -20,8 +24,9 @@ export interface Submitted {
   replayed: boolean;
 }
 
-export function deniedError(row: Pick<ActionRow, "id" | "action" | "reasons">): PolicyDeniedError {
-  const reasons = row.reasons as PublicReason[];
+/** POLICY_DENIED for `row`, its reasons as the viewer (`sight`) may see them (spend-privacy.ts). */
+export function deniedError(row: Pick<ActionRow, "id" | "action" | "reasons">, sight: SpendSight): PolicyDeniedError {
+  const reasons = redactReasons(row.reasons as PublicReason[], sight);
   const first = reasons[0]?.message ?? "Denied by policy";
   return new PolicyDeniedError(`Action '${row.action}' denied: ${first}`, row.id, reasons);
 }
@@ -60,7 +65,7 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
       throw new ConflictError("This idempotency key was already used for a different action", "idempotencyKey");
     }
     // Denied at submission, or held and then denied when an approver re-decided it.
-    if (existing.status === "DENIED") throw deniedError(existing);
+    if (existing.status === "DENIED") throw deniedError(existing, AGENT_SIGHT);
     return { row: existing, replayed: true };
   }
 
@@ -93,7 +98,7 @@ export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainC
         throw failClosed(error);
       }
       if (result.kind === "existing") return replayed(result.row, input);
-      if (result.row.status === "DENIED") throw deniedError(result.row);
+      if (result.row.status === "DENIED") throw deniedError(result.row, AGENT_SIGHT);
       return { row: result.row, replayed: false };
     },
 

@@ -6,6 +6,7 @@ import type { Clock } from "../clock";
 import type { Db, Tx } from "../db/database";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors/errors";
 import { countersFor } from "../policy/counters";
+import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
 import type { PolicyService } from "../policies/policy.service";
 import { SYSTEM_REQUEST, type RequestMeta } from "../request-meta";
@@ -13,11 +14,12 @@ import { isUuid } from "../validation/ids";
 import type { ActionTimeouts } from "./action-decider";
 import { deniedError } from "./action-decider";
 import { checkCost } from "./action-input";
-import { auditStep, decisionSummary } from "./action-audit";
+import { approvedDecision, auditStep, decisionDetails } from "./action-audit";
 import { dueForExpiry, findAction, openActionsOf, updateAction, type ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons, requestOf, type DecisionRecord } from "./decision-record";
 import { lockCounters, lockExisting, reserve, settle } from "./spend-ledger";
 import { checkReason } from "./spend-adjustments";
+import { spendSight } from "./spend-privacy";
 
 /** A step that changed the action and must commit before the caller hears it failed. */
 type Outcome = { row: ActionRow; error?: Error };
@@ -101,17 +103,19 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
         await auditStep(tx, meta, { actor: by, action: AuditAction.AGENT_ACTION_REJECTED, outcome: "success", row: rejected, details: { note }, at: now });
         return { row: rejected };
       }
-      return approveHeld(tx, row, now, meta, actor.userId, note);
+      return approveHeld(tx, row, now, meta, actor, note);
     });
   }
 
   /**
    * Approval re-decides the action against the chain and the spend of now: the approval
    * stands in for REQUIRE_APPROVAL, nothing else. A rule that now denies or a cap without
-   * room denies the action (POLICY_DENIED to the approver); otherwise the estimate is
-   * reserved as for an allowed action.
+   * room denies the action (POLICY_DENIED to the approver, its reasons as the approver may
+   * see them); otherwise the estimate is reserved as for an allowed action. The re-decision
+   * is a decision of its own: recorded like a submission's (`record.approval`, which
+   * `replayDecision` replays) and audited with the same details.
    */
-  async function approveHeld(tx: Tx, row: ActionRow, now: Date, meta: RequestMeta, approverId: string, note: string | null): Promise<Outcome> {
+  async function approveHeld(tx: Tx, row: ActionRow, now: Date, meta: RequestMeta, approver: Principal, note: string | null): Promise<Outcome> {
     const agent = await findAgent(tx, row.agentId);
     if (!agent || agent.deletedAt !== null || agent.status !== "active") {
       throw new ConflictError("The agent is suspended or deleted; reject the action instead", "id");
@@ -119,19 +123,28 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
     const { chain, ownerRoles } = await policies.agentChain(agent, tx);
     const request = { ...requestOf(row.record as unknown as DecisionRecord), ownerRoles };
     const spend = await lockCounters(tx, countersFor(request, now), now);
-    const decision = evaluate(chain, request, spend, now);
-    const by: AuditActor = { type: "user", id: approverId };
-    const record = { ...(row.record as Record<string, unknown>), approval: buildDecisionRecord(request, spend, decision, now) };
-    if (decision.outcome === "DENIED") {
+    const evaluated = evaluate(chain, request, spend, now);
+    const approval = buildDecisionRecord(request, spend, evaluated, now);
+    const record = { ...(row.record as Record<string, unknown>), approval };
+    const audited = (resolved: ActionRow, decision: Decision) =>
+      auditStep(tx, meta, {
+        actor: { type: "user", id: approver.userId },
+        action: AuditAction.AGENT_ACTION_APPROVED,
+        outcome: decision.outcome === "DENIED" ? "denied" : "success",
+        row: resolved,
+        details: { note, ...decisionDetails(resolved, decision, approval, "APPROVAL") },
+        at: now,
+      });
+    if (evaluated.outcome === "DENIED") {
       const denied = await updateAction(tx, row.id, {
         status: "DENIED",
-        reasons: publicReasons(decision),
+        reasons: publicReasons(evaluated),
         record,
         resolvedAt: now,
-        resolvedBy: approverId,
+        resolvedBy: approver.userId,
       });
-      await auditStep(tx, meta, { actor: by, action: AuditAction.AGENT_ACTION_APPROVED, outcome: "denied", row: denied, details: { note, decision: decisionSummary(decision) }, at: now });
-      return { row: denied, error: deniedError(denied) };
+      await audited(denied, evaluated);
+      return { row: denied, error: deniedError(denied, spendSight({ kind: "user", user: approver })) };
     }
     const keys = [...spend.keys()];
     await reserve(tx, keys, row.estimatedCost, now);
@@ -142,11 +155,9 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
       reserved: row.estimatedCost,
       expiresAt: new Date(now.getTime() + timeouts.reservationTtlMs),
       resolvedAt: now,
-      resolvedBy: approverId,
+      resolvedBy: approver.userId,
     });
-    const summary = decisionSummary(decision);
-    const caps = summary.caps.map((cap) => ({ ...cap, spentAfter: (BigInt(cap.spentBefore) + row.estimatedCost).toString() }));
-    await auditStep(tx, meta, { actor: by, action: AuditAction.AGENT_ACTION_APPROVED, outcome: "success", row: approved, details: { note, decision: { ...summary, caps } }, at: now });
+    await audited(approved, approvedDecision(evaluated, row.estimatedCost));
     return { row: approved };
   }
 

@@ -13,15 +13,36 @@ import { toPolicy } from "../policies/policy-codec";
 import { findVersion } from "../policies/policy.repository";
 import { setImmediate as setImmediatePromise } from "node:timers/promises";
 import type { ActionRow, ReplayRow } from "./action.repository";
-import { decisionDigest, publicReasons, requestOf, spendOf, type DecisionRecord } from "./decision-record";
+import { decisionDigest, publicReasons, requestOf, spendOf, type DecisionRecord, type PublicReason } from "./decision-record";
 
-export interface ReplayResult {
-  actionId: string;
+/** The decisions an action can have: at submission, and at approval of a held action. */
+export type DecisionStage = "SUBMISSION" | "APPROVAL";
+
+export interface StageReplay {
+  stage: DecisionStage;
+  decidedAt: Date;
   recordedOutcome: string;
   replayedOutcome: string;
   /** The replayed decision is deep-equal to the recorded one (outcome, reasons, caps, policies). */
   matches: boolean;
-  reasons: { code: string; message: string }[];
+  reasons: PublicReason[];
+}
+
+/**
+ * The decision that held (the last stage) and every recorded stage, oldest first; `matches`
+ * only when every stage replays to its recorded decision.
+ */
+export interface ReplayResult extends StageReplay {
+  actionId: string;
+  stages: StageReplay[];
+}
+
+/**
+ * What an approval's re-decision amounts to: the approval stands in for REQUIRE_APPROVAL, so
+ * an evaluation that would hold the action again allows it (its estimate is reserved).
+ */
+export function approvalOutcome(evaluated: string): string {
+  return evaluated === "PENDING_APPROVAL" ? "ALLOWED" : evaluated;
 }
 
 /** Loads policy versions once per (id, version) for a whole replay. */
@@ -43,21 +64,55 @@ export function createVersionLoader(db: DbOrTx) {
 
 export type VersionLoader = ReturnType<typeof createVersionLoader>;
 
-/** The first decision of the action (its submission), re-taken on its recorded input. */
-export async function replayDecision(row: ActionRow, load: VersionLoader): Promise<{ replayed: Decision; result: ReplayResult }> {
-  const record = row.record as unknown as DecisionRecord;
+/** The approval's decision record of a held action that an approver approved, if any. */
+export function approvalRecordOf(row: Pick<ActionRow, "record">): DecisionRecord | null {
+  const approval = (row.record as { approval?: DecisionRecord }).approval;
+  return approval ?? null;
+}
+
+/** One recorded decision re-taken on its recorded chain versions, input, spend and instant. */
+async function replayRecord(record: DecisionRecord, load: VersionLoader): Promise<{ replayed: Decision; matches: boolean }> {
   const chain = await Promise.all(record.policies.map((ref) => load(ref.id, ref.version)));
   const replayed = evaluate(chain, requestOf(record), spendOf(record), new Date(record.at));
-  return {
-    replayed,
-    result: {
-      actionId: row.id,
+  return { replayed, matches: decisionDigest(replayed, record.format) === record.decisionSha256 };
+}
+
+/**
+ * Every recorded decision of the action re-taken: its submission and, when an approver
+ * re-decided it, the approval. The result leads with the decision that held (the approval's
+ * when there is one); `replayed` is that decision.
+ */
+export async function replayDecision(row: ActionRow, load: VersionLoader): Promise<{ replayed: Decision; result: ReplayResult }> {
+  const submission = row.record as unknown as DecisionRecord;
+  const first = await replayRecord(submission, load);
+  const stages: StageReplay[] = [
+    {
+      stage: "SUBMISSION",
+      decidedAt: new Date(submission.at),
       recordedOutcome: row.outcome,
-      replayedOutcome: replayed.outcome,
-      matches: decisionDigest(replayed, record.format) === record.decisionSha256,
-      reasons: publicReasons(replayed),
+      replayedOutcome: first.replayed.outcome,
+      matches: first.matches,
+      reasons: publicReasons(first.replayed),
     },
-  };
+  ];
+  let held = first.replayed;
+  const approval = approvalRecordOf(row);
+  if (approval !== null) {
+    const second = await replayRecord(approval, load);
+    held = second.replayed;
+    stages.push({
+      stage: "APPROVAL",
+      decidedAt: new Date(approval.at),
+      recordedOutcome: approvalOutcome(approval.outcome),
+      replayedOutcome: approvalOutcome(second.replayed.outcome),
+      matches: second.matches,
+      reasons: publicReasons(second.replayed),
+    });
+  }
+  // A record that holds up replays at every stage: a tampered submission is not hidden by an
+  // intact approval.
+  const matches = stages.every((stage) => stage.matches);
+  return { replayed: held, result: { actionId: row.id, ...stages.at(-1)!, matches, stages } };
 }
 
 export interface WhatIfChange {
@@ -68,7 +123,7 @@ export interface WhatIfChange {
   decidedAt: Date;
   recordedOutcome: string;
   proposedOutcome: string;
-  reasons: { code: string; message: string }[];
+  reasons: PublicReason[];
 }
 
 export interface WhatIfReport {

@@ -17,6 +17,7 @@ import { countActions, findAction, listActions, replayPage, type ActionFilter, t
 import type { ChainCache } from "./chain-cache";
 import { createSpendAdjuster } from "./spend-adjustments";
 import { spendReport, type SpendReport } from "./spend-report";
+import { spendSight } from "./spend-privacy";
 
 /** Who reads actions: an agent (its own), or a person. */
 export type ActionViewer = { kind: "agent"; agent: AgentPrincipal } | { kind: "user"; user: Principal };
@@ -150,7 +151,8 @@ export function createActionService(deps: { db: Db; clock: Clock; chains: ChainC
         return spendReport(db, per, { agentId: agent.agentId, ownerId: agent.ownerId }, chain, ownerRoles, when);
       }
       const user = viewer.user;
-      const mayReadAll = hasPermission(user, "spend:read");
+      // The same rule as every view of reasons and caps: platform-wide spend needs spend:read.
+      const mayReadAll = spendSight(viewer).platform;
       if (per === "AGENT") {
         const agent = await agentFor(user, subjectId ?? "", "spend:read");
         const { chain, ownerRoles } = await chains.get(agent);

@@ -119,3 +119,31 @@ export function invalidCostReason(cost: unknown): Reason {
 export function invalidActionReason(problem: string): Reason {
   return { code: "INVALID_ACTION", message: `Invalid action: ${problem}.` };
 }
+
+/**
+ * CAP_EXCEEDED of a platform-wide (GLOBAL) counter as told to someone who may not read
+ * everyone's spend: which cap, its window and the cost, but neither the limit nor the spend
+ * (those are the sum of every tenant's actions). The cap is named by its fields, since a
+ * public reason no longer holds the checked cap.
+ */
+export function platformCapReachedMessage(cap: {
+  capId: string;
+  window: string;
+  windowStart: string;
+  windowEnd: string | null;
+  scope: string;
+  scopeId: string | null;
+  policyName: string;
+  policyVersion: number;
+  authority?: string;
+  cost: Money | null;
+}): string {
+  const window = cap.windowEnd === null ? "TOTAL window (never resets)" : `${cap.window} window ${cap.windowStart} to ${cap.windowEnd}`;
+  const cost = cap.cost === null ? "The estimated cost" : `Estimated cost ${formatMoney(cap.cost)}`;
+  return (
+    `${cost} does not fit spend cap '${cap.capId}' (per GLOBAL, all agents of the platform, ${window}) of ` +
+    `${scopeLabel(cap.scope, cap.scopeId)} policy '${cap.policyName}' v${cap.policyVersion}` +
+    `${layerLabel({ authority: cap.authority === "RESTRICTION" ? "RESTRICTION" : "OVERRIDE" })}: the platform-wide cap is reached. ` +
+    `Its limit and spend are shown only to those who may read everyone's spend.`
+  );
+}

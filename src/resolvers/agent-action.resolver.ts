@@ -19,7 +19,9 @@ import {
   WhatIfReport,
 } from "../schema/agent-action.types";
 import { Auth } from "../schema/directives";
-import { actionCursor, actionView, decisionView, parseActionCursor, whatIfView } from "./agent-action.views";
+import type { ActionViewer } from "../actions/action.service";
+import { spendSight } from "../actions/spend-privacy";
+import { actionCursor, actionView, decisionView, parseActionCursor, replayView, whatIfView } from "./agent-action.views";
 import { toDraft } from "./policy.resolver";
 
 const DEFAULT_PAGE = 50;
@@ -47,9 +49,16 @@ function filterOf(filter: AgentActionFilter | null | undefined): ActionFilter {
   };
 }
 
-async function connection(ctx: GraphQLContext, viewer: Parameters<GraphQLContext["services"]["actions"]["list"]>[0], filter: AgentActionFilter | null | undefined, first?: number | null, after?: string | null) {
+/** An agent sees no platform-wide spend (spend-privacy.ts). */
+const AGENT_SIGHT = spendSight({ kind: "agent" });
+
+async function person(ctx: GraphQLContext): Promise<Extract<ActionViewer, { kind: "user" }>> {
+  return { kind: "user", user: await ctx.auth.require() };
+}
+
+async function connection(ctx: GraphQLContext, viewer: ActionViewer, filter: AgentActionFilter | null | undefined, first?: number | null, after?: string | null) {
   const page = await ctx.services.actions.list(viewer, filterOf(filter), pageOf(first, after));
-  const edges = page.rows.map((row) => ({ cursor: actionCursor(row), node: actionView(row) }));
+  const edges = page.rows.map((row) => ({ cursor: actionCursor(row), node: actionView(row, spendSight(viewer)) }));
   return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.total };
 }
 
@@ -67,7 +76,7 @@ export class AgentActionResolver {
   @Auth({ agent: true })
   @AgentActionGate<{ input: AgentActionInput }>({ describe: ({ input }) => input, settle: "agent" })
   submitAgentAction(@Arg("input", () => AgentActionInput) _input: AgentActionInput, @Ctx() ctx: GatedContext): AgentAction {
-    return actionView(ctx.agentAction!);
+    return actionView(ctx.agentAction!, AGENT_SIGHT);
   }
 
   @Mutation(() => AgentAction, { description: "Records the actual cost in place of the reservation; above the estimate it is charged and flagged (overrun)." })
@@ -77,20 +86,20 @@ export class AgentActionResolver {
     @Arg("actualCost", () => MoneyScalar) actualCost: bigint,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AgentAction> {
-    return actionView(await ctx.services.actions.settle(await ctx.auth.agent(), id, actualCost, ctx.meta));
+    return actionView(await ctx.services.actions.settle(await ctx.auth.agent(), id, actualCost, ctx.meta), AGENT_SIGHT);
   }
 
   @Mutation(() => AgentAction, { description: "Releases the reservation (or withdraws a held action)." })
   @Auth({ agent: true })
   async cancelAgentAction(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<AgentAction> {
-    return actionView(await ctx.services.actions.cancel(await ctx.auth.agent(), id, ctx.meta));
+    return actionView(await ctx.services.actions.cancel(await ctx.auth.agent(), id, ctx.meta), AGENT_SIGHT);
   }
 
   @Query(() => ActionSimulation, { description: "A dry run for the calling agent: the decision now. Nothing is charged or recorded." })
   @Auth({ agent: true })
   async simulateAgentAction(@Arg("input", () => AgentActionInput) input: AgentActionInput, @Ctx() ctx: GraphQLContext): Promise<ActionSimulation> {
     const { decision, at } = await ctx.services.actions.simulate({ kind: "agent", agent: await ctx.auth.agent() }, null, input);
-    return { at, decision: decisionView(decision), wouldBe: decision.wouldBe && decisionView(decision.wouldBe) };
+    return { at, decision: decisionView(decision, AGENT_SIGHT), wouldBe: decision.wouldBe && decisionView(decision.wouldBe, AGENT_SIGHT) };
   }
 
   @Query(() => AgentActionConnection, { description: "The calling agent's own actions, newest first." })
@@ -120,13 +129,14 @@ export class AgentActionResolver {
     @Arg("after", () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AgentActionConnection> {
-    return connection(ctx, { kind: "user", user: await ctx.auth.require() }, filter, first, after);
+    return connection(ctx, await person(ctx), filter, first, after);
   }
 
   @Query(() => AgentAction)
   @Auth()
   async agentAction(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<AgentAction> {
-    return actionView(await ctx.services.actions.get({ kind: "user", user: await ctx.auth.require() }, id));
+    const viewer = await person(ctx);
+    return actionView(await ctx.services.actions.get(viewer, id), spendSight(viewer));
   }
 
   @Query(() => ActionSimulation, { description: "A dry run for one of your agents (any agent with policies:read)." })
@@ -136,15 +146,17 @@ export class AgentActionResolver {
     @Arg("input", () => AgentActionInput) input: AgentActionInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ActionSimulation> {
-    const { decision, at } = await ctx.services.actions.simulate({ kind: "user", user: await ctx.auth.require() }, agentId, input);
-    return { at, decision: decisionView(decision), wouldBe: decision.wouldBe && decisionView(decision.wouldBe) };
+    const viewer = await person(ctx);
+    const { decision, at } = await ctx.services.actions.simulate(viewer, agentId, input);
+    const sight = spendSight(viewer);
+    return { at, decision: decisionView(decision, sight), wouldBe: decision.wouldBe && decisionView(decision.wouldBe, sight) };
   }
 
   @Query(() => DecisionReplay, { description: "Re-takes an action's recorded decision on its recorded policy versions, input and spend." })
   @Auth()
   async replayDecision(@Arg("actionId", () => ID) actionId: string, @Ctx() ctx: GraphQLContext): Promise<DecisionReplay> {
-    const result = await ctx.services.actions.replay({ kind: "user", user: await ctx.auth.require() }, actionId);
-    return result as DecisionReplay;
+    const viewer = await person(ctx);
+    return replayView(await ctx.services.actions.replay(viewer, actionId), spendSight(viewer));
   }
 
   @Query(() => WhatIfReport, {
@@ -159,8 +171,9 @@ export class AgentActionResolver {
     @Arg("filter", () => AgentActionFilter, { nullable: true }) filter: AgentActionFilter | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<WhatIfReport> {
-    const report = await ctx.services.actions.whatIf(await ctx.auth.require(), toDraft(policy), { replaces, filter: filterOf(filter) });
-    return whatIfView(report);
+    const viewer = await person(ctx);
+    const report = await ctx.services.actions.whatIf(viewer.user, toDraft(policy), { replaces, filter: filterOf(filter) });
+    return whatIfView(report, spendSight(viewer));
   }
 
   @Query(() => SpendReportView, {
@@ -173,7 +186,7 @@ export class AgentActionResolver {
     @Arg("subjectId", () => ID, { nullable: true }) subjectId: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<SpendReportView> {
-    return ctx.services.actions.spend({ kind: "user", user: await ctx.auth.require() }, per, subjectId);
+    return ctx.services.actions.spend(await person(ctx), per, subjectId);
   }
 
   @Mutation(() => AgentAction, {
@@ -186,7 +199,8 @@ export class AgentActionResolver {
     @Arg("note", () => String, { nullable: true }) note: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AgentAction> {
-    return actionView(await ctx.services.actions.approve(await ctx.auth.require(), id, ctx.meta, note));
+    const viewer = await person(ctx);
+    return actionView(await ctx.services.actions.approve(viewer.user, id, ctx.meta, note), spendSight(viewer));
   }
 
   @Mutation(() => AgentAction, { description: "Rejects a held action. Not for the agent's owner." })
@@ -196,6 +210,7 @@ export class AgentActionResolver {
     @Arg("note", () => String, { nullable: true }) note: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AgentAction> {
-    return actionView(await ctx.services.actions.reject(await ctx.auth.require(), id, ctx.meta, note));
+    const viewer = await person(ctx);
+    return actionView(await ctx.services.actions.reject(viewer.user, id, ctx.meta, note), spendSight(viewer));
   }
 }

@@ -3,22 +3,30 @@ import { isUuid } from "../validation/ids";
 import { isStorableDate } from "../validation/storable";
 import type { PublicReason } from "../actions/decision-record";
 import { publicReasons } from "../actions/decision-record";
-import type { WhatIfReport as WhatIfResult } from "../actions/action-replay";
+import type { ReplayResult, StageReplay as StageResult, WhatIfReport as WhatIfResult } from "../actions/action-replay";
+import { redactCap, redactReasons, type SpendSight } from "../actions/spend-privacy";
 import type { DecisionCore } from "../policy/decision-types";
 import type {
   AgentAction,
   AgentActionStatus,
   DecisionOutcome,
   DecisionReason,
+  DecisionReplay,
+  DecisionStage,
   DecisionView,
+  StageReplay,
   WhatIfReport,
 } from "../schema/agent-action.types";
 
-export function reasonView(reason: PublicReason): DecisionReason {
-  return reason as DecisionReason;
+/**
+ * Every view of reasons and checked caps takes the viewer's `SpendSight`: what leaves the
+ * server for a viewer passes spend-privacy.ts here, once, whatever the resolver.
+ */
+export function reasonViews(reasons: readonly PublicReason[], sight: SpendSight): DecisionReason[] {
+  return redactReasons(reasons, sight) as DecisionReason[];
 }
 
-export function actionView(row: ActionRow): AgentAction {
+export function actionView(row: ActionRow, sight: SpendSight): AgentAction {
   return {
     id: row.id,
     agentId: row.agentId,
@@ -27,7 +35,7 @@ export function actionView(row: ActionRow): AgentAction {
     resource: row.resource,
     status: row.status as AgentActionStatus,
     decision: row.outcome as DecisionOutcome,
-    reasons: (row.reasons as PublicReason[]).map(reasonView),
+    reasons: reasonViews(row.reasons as PublicReason[], sight),
     shadowDecision: row.shadowOutcome as DecisionOutcome | null,
     estimatedCost: row.estimatedCost,
     actualCost: row.actualCost,
@@ -42,30 +50,50 @@ export function actionView(row: ActionRow): AgentAction {
   };
 }
 
-export function decisionView(core: DecisionCore): DecisionView {
+export function decisionView(core: DecisionCore, sight: SpendSight): DecisionView {
   return {
     outcome: core.outcome,
-    reasons: publicReasons(core).map(reasonView),
+    reasons: reasonViews(publicReasons(core), sight),
     decidingRule: core.decidingRule,
-    caps: core.caps.map((cap) => ({
-      ...cap,
-      counter: cap.key,
-      remaining: cap.limit > cap.spentAfter ? cap.limit - cap.spentAfter : 0n,
-    })),
+    caps: core.caps.map((cap) =>
+      redactCap(
+        {
+          ...cap,
+          counter: cap.key,
+          remaining: cap.limit > cap.spentAfter ? cap.limit - cap.spentAfter : 0n,
+        },
+        sight,
+      ),
+    ),
     policies: core.policies,
   };
 }
 
-export function whatIfView(report: WhatIfResult): WhatIfReport {
+export function whatIfView(report: WhatIfResult, sight: SpendSight): WhatIfReport {
   return {
     ...report,
     changes: report.changes.map((change) => ({
       ...change,
       recordedOutcome: change.recordedOutcome as DecisionOutcome,
       proposedOutcome: change.proposedOutcome as DecisionOutcome,
-      reasons: change.reasons.map(reasonView),
+      reasons: reasonViews(change.reasons, sight),
     })),
   };
+}
+
+function stageView(stage: StageResult, sight: SpendSight): StageReplay {
+  return {
+    stage: stage.stage as DecisionStage,
+    decidedAt: stage.decidedAt,
+    recordedOutcome: stage.recordedOutcome as DecisionOutcome,
+    replayedOutcome: stage.replayedOutcome as DecisionOutcome,
+    matches: stage.matches,
+    reasons: reasonViews(stage.reasons, sight),
+  };
+}
+
+export function replayView(result: ReplayResult, sight: SpendSight): DecisionReplay {
+  return { ...stageView(result, sight), actionId: result.actionId, stages: result.stages.map((stage) => stageView(stage, sight)) };
 }
 
 /** Cursor of an action in the newest-first order: its decision time and id. */

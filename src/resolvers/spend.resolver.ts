@@ -3,6 +3,7 @@ import type { AdjustmentRow } from "../actions/spend-adjustments";
 import { UserInputError } from "../errors/errors";
 import type { GraphQLContext } from "../graphql/context";
 import { AgentAction } from "../schema/agent-action.types";
+import { spendSight } from "../actions/spend-privacy";
 import { Auth } from "../schema/directives";
 import { SpendAdjustment, SpendAdjustmentConnection, SpendAdjustmentFilter, SpendAdjustmentInput } from "../schema/spend-adjustment.types";
 import { isUuid } from "../validation/ids";
@@ -52,7 +53,8 @@ export class SpendResolver {
   })
   @Auth({ permission: "spend:write" })
   async releaseAgentAction(@Arg("id", () => ID) id: string, @Arg("reason", () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<AgentAction> {
-    return actionView(await ctx.services.actions.release(await ctx.auth.require(), id, reason, ctx.meta));
+    const user = await ctx.auth.require();
+    return actionView(await ctx.services.actions.release(user, id, reason, ctx.meta), spendSight({ kind: "user", user }));
   }
 
   @Mutation(() => SpendAdjustment, {

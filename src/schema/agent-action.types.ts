@@ -2,7 +2,8 @@ import { GraphQLJSONObject } from "graphql-scalars";
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "./page-info.type";
 import { MoneyScalar } from "./money.scalar";
-import { CapRefView, PolicyRefView, RuleRefView } from "./policy.types";
+import { CapCounterEnum, CapWindowEnum, PolicyPartRef, PolicyRefView, RuleRefView } from "./policy.types";
+import type { CapCounter, CapWindow } from "../policy/policy-types";
 
 export const DecisionOutcomeEnum = { ALLOWED: "ALLOWED", DENIED: "DENIED", PENDING_APPROVAL: "PENDING_APPROVAL" } as const;
 export type DecisionOutcome = keyof typeof DecisionOutcomeEnum;
@@ -83,10 +84,16 @@ export class DecisionReason {
   @Field(() => String, { nullable: true, description: "The spend counter the cap read." })
   counter?: string | null;
 
-  @Field(() => MoneyScalar, { nullable: true })
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: "The rule's max cost per action or the cap's limit. For a GLOBAL cap, null unless you may read everyone's spend (spend:read).",
+  })
   limit?: string | null;
 
-  @Field(() => MoneyScalar, { nullable: true, description: "Spend on the counter before this action." })
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: "Spend on the counter before this action. For a GLOBAL cap, null unless you may read everyone's spend (spend:read).",
+  })
   spent?: string | null;
 
   @Field(() => MoneyScalar, { nullable: true })
@@ -198,8 +205,25 @@ export class AgentActionFilter {
   to?: Date | null;
 }
 
+const PLATFORM_FIGURE = "Null for a GLOBAL (platform-wide) cap unless you may read everyone's spend (spend:read).";
+
 @ObjectType("CapCheck", { description: "An applicable cap as a decision checked it." })
-export class CapCheckView extends CapRefView {
+export class CapCheckView extends PolicyPartRef {
+  @Field(() => ID)
+  capId!: string;
+
+  @Field(() => CapCounterEnum)
+  per!: CapCounter;
+
+  @Field(() => CapWindowEnum)
+  window!: CapWindow;
+
+  @Field(() => MoneyScalar, { nullable: true, description: PLATFORM_FIGURE })
+  limit!: bigint | null;
+
+  @Field(() => Boolean)
+  locked!: boolean;
+
   @Field(() => String)
   counter!: string;
 
@@ -212,17 +236,17 @@ export class CapCheckView extends CapRefView {
   @Field(() => String, { nullable: true })
   windowEnd!: string | null;
 
-  @Field(() => MoneyScalar)
-  spentBefore!: bigint;
+  @Field(() => MoneyScalar, { nullable: true, description: PLATFORM_FIGURE })
+  spentBefore!: bigint | null;
 
-  @Field(() => MoneyScalar)
-  spentAfter!: bigint;
+  @Field(() => MoneyScalar, { nullable: true, description: PLATFORM_FIGURE })
+  spentAfter!: bigint | null;
 
   @Field(() => Boolean)
   fits!: boolean;
 
-  @Field(() => MoneyScalar, { description: "Room left after this decision (0 when none)." })
-  remaining!: bigint;
+  @Field(() => MoneyScalar, { nullable: true, description: `Room left after this decision (0 when none). ${PLATFORM_FIGURE}` })
+  remaining!: bigint | null;
 }
 
 @ObjectType("Decision", { description: "A decision with everything that shaped it." })
@@ -255,12 +279,22 @@ export class ActionSimulation {
   wouldBe!: DecisionView | null;
 }
 
-@ObjectType({ description: "A recorded decision re-taken on its recorded input, policy versions and spend." })
-export class DecisionReplay {
-  @Field(() => ID)
-  actionId!: string;
+export const DecisionStageEnum = { SUBMISSION: "SUBMISSION", APPROVAL: "APPROVAL" } as const;
+export type DecisionStage = keyof typeof DecisionStageEnum;
+registerEnumType(DecisionStageEnum, {
+  name: "DecisionStage",
+  description: "SUBMISSION: the decision taken when the agent submitted. APPROVAL: the re-decision taken when an approver approved a held action.",
+});
 
-  @Field(() => DecisionOutcomeEnum)
+@ObjectType({ description: "One recorded decision of an action re-taken on its recorded input, policy versions, instant and spend." })
+export class StageReplay {
+  @Field(() => DecisionStageEnum)
+  stage!: DecisionStage;
+
+  @Field(() => Date, { description: "When the recorded decision was taken." })
+  decidedAt!: Date;
+
+  @Field(() => DecisionOutcomeEnum, { description: "At APPROVAL, ALLOWED means the approval stood in for REQUIRE_APPROVAL and the estimate was reserved." })
   recordedOutcome!: DecisionOutcome;
 
   @Field(() => DecisionOutcomeEnum)
@@ -271,6 +305,38 @@ export class DecisionReplay {
 
   @Field(() => [DecisionReason])
   reasons!: DecisionReason[];
+}
+
+@ObjectType({
+  description:
+    "A recorded decision re-taken on its recorded input, policy versions and spend: the decision that held (the approval's when an approver re-decided the action), with every recorded stage in `stages`.",
+})
+export class DecisionReplay {
+  @Field(() => ID)
+  actionId!: string;
+
+  @Field(() => DecisionStageEnum, { description: "Which decision held and is replayed here: APPROVAL when an approver re-decided the action." })
+  stage!: DecisionStage;
+
+  @Field(() => Date)
+  decidedAt!: Date;
+
+  @Field(() => DecisionOutcomeEnum)
+  recordedOutcome!: DecisionOutcome;
+
+  @Field(() => DecisionOutcomeEnum)
+  replayedOutcome!: DecisionOutcome;
+
+  @Field(() => Boolean, {
+    description: "Every recorded stage replays to a decision equal to the recorded one (outcome, reasons, caps and policies); see `stages` for each.",
+  })
+  matches!: boolean;
+
+  @Field(() => [DecisionReason])
+  reasons!: DecisionReason[];
+
+  @Field(() => [StageReplay], { description: "Every recorded decision of the action, oldest first: the submission, then the approval if any." })
+  stages!: StageReplay[];
 }
 
 @ObjectType()

@@ -240,7 +240,7 @@ export class PolicyRefView {
 
 /** The policy version a rule or cap belongs to: fields shared by RuleRef and CapRef. */
 @ObjectType("PolicyPartRef")
-abstract class PolicyPartRef {
+export abstract class PolicyPartRef {
   @Field(() => ID)
   policyId!: string;
 
