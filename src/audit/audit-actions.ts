@@ -59,6 +59,7 @@ export const AuditAction = {
   AGENT_ACTION_APPROVED: "agent.action.approved",
   AGENT_ACTION_REJECTED: "agent.action.rejected",
   AGENT_ACTION_SETTLED: "agent.action.settled",
+  AGENT_ACTION_SETTLE_REFUSED: "agent.action.settle_refused",
   AGENT_ACTION_CANCELLED: "agent.action.cancelled",
   AGENT_ACTION_EXPIRED: "agent.action.expired",
 } as const;
