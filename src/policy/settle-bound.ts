@@ -4,8 +4,9 @@
  * A settle at or below what the action holds on its counters is always accepted: the room was
  * taken when it was decided. Above that it is bounded twice:
  *
- * 1. The ceiling, set by the rules the action was decided under (the deciding rule and every
- *    rule whose max cost per action applied to it, `LayeredRules.limitRules`). Each such rule
+ * 1. The ceiling, set by the rules the action was decided under (the deciding rule, every
+ *    rule whose max cost per action applied to it, and the deciding group and locked floors
+ *    of the chain and of every restriction layer, layered-resolution.ts). Each such rule
  *    bounds the actual cost at
  *      - estimate + its `overrunAllowance`, when it has one;
  *      - else its `maxCostPerAction` (a settle may cost what a submission could have), when set;
@@ -97,7 +98,13 @@ export function settleCaps(caps: readonly CapCheck[]): SettleCap[] {
  */
 export function settleBound(chain: ChainInput, request: ActionRequest, caps: readonly CapCheck[]): SettleBound {
   const rules = resolveLayeredRules(preparedFor(chain, request).enforced, request.action);
-  const considered = [...(rules.decidingRule === null ? [] : [rules.decidingRule]), ...rules.limitRules];
+  // The deciding rule, every rule whose max cost applied, and every rule of the chain's and
+  // each layer's deciding group and floors (an allowance there binds even without a max).
+  const considered = [
+    ...(rules.decidingRule === null ? [] : [rules.decidingRule]),
+    ...rules.limitRules,
+    ...[rules.chain, ...rules.layers].flatMap((resolution) => [...resolution.group, ...resolution.locked]),
+  ];
   return { ...settleCeiling(considered, request.estimatedCost), caps: settleCaps(caps) };
 }
 
