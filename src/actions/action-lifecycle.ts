@@ -8,6 +8,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from "../errors/errors";
 import { countersFor } from "../policy/counters";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
+import { settleBound, storeSettleBound } from "../policy/settle-bound";
 import type { PolicyService } from "../policies/policy.service";
 import { SYSTEM_REQUEST, type RequestMeta } from "../request-meta";
 import { isUuid } from "../validation/ids";
@@ -17,20 +18,20 @@ import { checkCost } from "./action-input";
 import { approvedDecision, auditStep, decisionDetails } from "./action-audit";
 import { dueForExpiry, findAction, openActionsOf, updateAction, type ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons, requestOf, type DecisionRecord } from "./decision-record";
+import { settleAction, type Outcome } from "./action-settle";
 import { lockCounters, lockExisting, reserve, settle } from "./spend-ledger";
 import { checkReason } from "./spend-adjustments";
 import { spendSight } from "./spend-privacy";
 
-/** A step that changed the action and must commit before the caller hears it failed. */
-type Outcome = { row: ActionRow; error?: Error };
 
 const EXPIRY_BATCH = 100;
 
 /**
- * The life of an action after its decision: settle (the actual cost is charged, an overrun
- * too, and flagged), cancel (the reservation is released; by the agent, by a person with
- * spend:write, or because the agent was suspended or deleted), approve / reject a held
- * action, and expiry of reservations and holds nobody resolved. Each step locks the action row, then
+ * The life of an action after its decision: settle (the actual cost is charged; an overrun
+ * only within the chain's bound, and flagged), cancel (the reservation is released; by the
+ * agent, by a person with spend:write, or because the agent was suspended or deleted),
+ * approve / reject a held action, and expiry of reservations and holds nobody resolved.
+ * Each step locks the action row, then
  * its counters (always in that order, then the audit row last), so steps on one action run
  * one at a time and a counter never goes below what is reserved on it.
  */
@@ -125,7 +126,7 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
     const spend = await lockCounters(tx, countersFor(request, now), now);
     const evaluated = evaluate(chain, request, spend, now);
     const approval = buildDecisionRecord(request, spend, evaluated, now);
-    const record = { ...(row.record as Record<string, unknown>), approval };
+    const record: Record<string, unknown> = { ...(row.record as Record<string, unknown>), approval };
     const audited = (resolved: ActionRow, decision: Decision) =>
       auditStep(tx, meta, {
         actor: { type: "user", id: approver.userId },
@@ -147,6 +148,7 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
       return { row: denied, error: deniedError(denied, spendSight({ kind: "user", user: approver })) };
     }
     const keys = [...spend.keys()];
+    record.settleBound = storeSettleBound(settleBound(chain, request, evaluated.caps));
     await reserve(tx, keys, row.estimatedCost, now);
     const approved = await updateAction(tx, row.id, {
       status: "RESERVED",
@@ -163,10 +165,12 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
 
   return {
     /**
-     * Charges the actual cost in place of the reservation. More than the estimate is charged
-     * all the same (the money is spent) and flagged as an overrun. A reservation that already
-     * expired is charged late the same way. Settling again with the same cost returns the
-     * settled action; with another cost it is a CONFLICT.
+     * Charges the actual cost in place of the reservation (action-settle.ts). Above the
+     * estimate it is flagged as an overrun and accepted only within the bound the chain set
+     * (settle-bound.ts); beyond it, POLICY_DENIED naming the bound, audited, nothing charged.
+     * A reservation that already expired is settled late: decided against the caps of now
+     * like a new charge. Settling again with the same cost returns the settled action; with
+     * another cost it is a CONFLICT.
      */
     async settle(agent: AgentPrincipal, id: string, rawCost: bigint, meta: RequestMeta): Promise<ActionRow> {
       const actualCost = checkCost(rawCost, "actualCost");
@@ -176,26 +180,7 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
         // EXPIRED is settled late only when it was a reservation (an expired hold never ran).
         const wasReserved = row.status === "RESERVED" || (row.status === "EXPIRED" && row.counterKeys.length > 0);
         if (!wasReserved) throw new ConflictError(`The action is ${row.status}: only an allowed action can be settled`, "id");
-        await lockExisting(tx, row.counterKeys);
-        await settle(tx, row.counterKeys, row.reserved, actualCost, now);
-        const overrun = actualCost > row.estimatedCost;
-        const settled = await updateAction(tx, row.id, { status: "SETTLED", actualCost, reserved: 0n, overrun, resolvedAt: now });
-        await auditStep(tx, meta, {
-          actor: { type: "agent", id: agent.agentId },
-          action: AuditAction.AGENT_ACTION_SETTLED,
-          outcome: "success",
-          row: settled,
-          details: {
-            estimatedCost: row.estimatedCost.toString(),
-            actualCost: actualCost.toString(),
-            released: row.reserved.toString(),
-            overrun,
-            late: row.status === "EXPIRED",
-            counters: row.counterKeys,
-          },
-          at: now,
-        });
-        return { row: settled };
+        return settleAction({ policies }, tx, agent, row, actualCost, now, meta);
       });
     },
 

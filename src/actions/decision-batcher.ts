@@ -13,6 +13,7 @@ import type { CheckedActionInput } from "./action-input";
 import { decisionAuditEntry } from "./action-audit";
 import { findByIdempotencyKeys, insertDecidedBatch, type ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons } from "./decision-record";
+import { settleBound, storeSettleBound } from "../policy/settle-bound";
 import { createCounterLocks } from "./spend-ledger";
 
 export interface ActionTimeouts {
@@ -83,7 +84,11 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
       status: STATUS_OF[decision.outcome],
       shadowOutcome: decision.wouldBe?.outcome ?? null,
       reasons: publicReasons(decision),
-      record: buildDecisionRecord(request, spend, decision, now, keys) as unknown as Record<string, unknown>,
+      record: {
+        ...(buildDecisionRecord(request, spend, decision, now, keys) as unknown as Record<string, unknown>),
+        // How far a settle may go, fixed by the chain the action was decided under.
+        ...(allowed ? { settleBound: storeSettleBound(settleBound(item.chain, request, decision.caps)) } : {}),
+      },
       // Every counter of the request is charged, capped or not (see policy/counters.ts).
       counterKeys: allowed ? keys : [],
       reserved: allowed ? input.estimatedCost : 0n,

@@ -59,6 +59,7 @@ export const AuditAction = {
   AGENT_ACTION_APPROVED: "agent.action.approved",
   AGENT_ACTION_REJECTED: "agent.action.rejected",
   AGENT_ACTION_SETTLED: "agent.action.settled",
+  AGENT_ACTION_SETTLE_REFUSED: "agent.action.settle_refused",
   AGENT_ACTION_CANCELLED: "agent.action.cancelled",
   AGENT_ACTION_EXPIRED: "agent.action.expired",
   /** A reservation or hold released by a person with spend:write, or because its agent was suspended or deleted. */

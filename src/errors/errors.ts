@@ -85,3 +85,22 @@ export class PolicyDeniedError extends AppError {
     super(message, ErrorCode.POLICY_DENIED, { decisionId, reasons });
   }
 }
+
+/**
+ * A settle beyond the bound the policy chain sets (DESIGN.md, Governance, rule 5): a
+ * POLICY_DENIED whose extensions also name the bound (CEILING: the rules' ceiling on the
+ * actual cost; CAP: a cap without the room), what it allows and what was asked (money as
+ * decimal strings). Nothing was charged; a reservation the action held stays held.
+ */
+export class SettleRefusedError extends AppError {
+  readonly code = ErrorCode.POLICY_DENIED;
+  constructor(message: string, readonly decisionId: string, refusal: { bound: string; allowed: bigint; requested: bigint; reasons: readonly { code: string; message: string }[] }) {
+    super(message, ErrorCode.POLICY_DENIED, {
+      decisionId,
+      reasons: refusal.reasons,
+      bound: refusal.bound,
+      allowed: refusal.allowed.toString(),
+      requested: refusal.requested.toString(),
+    });
+  }
+}

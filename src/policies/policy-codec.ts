@@ -46,22 +46,28 @@ export function storeRule(rule: ActionRule): StoredRule {
     pattern: rule.pattern,
     effect: rule.effect,
     maxCostPerAction: rule.maxCostPerAction === undefined ? null : rule.maxCostPerAction.toString(),
+    ...(rule.overrunAllowance === undefined ? {} : { overrunAllowance: rule.overrunAllowance.toString() }),
     locked: rule.locked,
   };
 }
 
 export function storeCap(cap: SpendCap): StoredCap {
-  return { id: cap.id, per: cap.per, window: cap.window, limit: cap.limit.toString(), locked: cap.locked };
+  const stored: StoredCap = { id: cap.id, per: cap.per, window: cap.window, limit: cap.limit.toString(), locked: cap.locked };
+  if (cap.overrunAllowance !== undefined) stored.overrunAllowance = cap.overrunAllowance.toString();
+  return stored;
 }
 
 export function loadRule(stored: StoredRule): ActionRule {
   const rule: ActionRule = { id: stored.id, pattern: stored.pattern, effect: stored.effect, locked: stored.locked };
   if (stored.maxCostPerAction !== null) rule.maxCostPerAction = money(stored.maxCostPerAction);
+  if (stored.overrunAllowance !== undefined) rule.overrunAllowance = money(stored.overrunAllowance);
   return rule;
 }
 
 export function loadCap(stored: StoredCap): SpendCap {
-  return { id: stored.id, per: stored.per, window: stored.window, limit: money(stored.limit), locked: stored.locked };
+  const cap: SpendCap = { id: stored.id, per: stored.per, window: stored.window, limit: money(stored.limit), locked: stored.locked };
+  if (stored.overrunAllowance !== undefined) cap.overrunAllowance = money(stored.overrunAllowance);
+  return cap;
 }
 
 export function fromRow(row: PolicyRow): PolicyRecord {

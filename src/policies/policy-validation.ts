@@ -34,6 +34,7 @@ export interface RuleDraft {
   pattern: string;
   effect: string;
   maxCostPerAction?: bigint | null;
+  overrunAllowance?: bigint | null;
   locked?: boolean | null;
 }
 
@@ -41,6 +42,7 @@ export interface CapDraft {
   per: string;
   window: string;
   limit: bigint;
+  overrunAllowance?: bigint | null;
   locked?: boolean | null;
 }
 
@@ -130,6 +132,9 @@ export function checkRules(drafts: readonly RuleDraft[]): RuleContent[] {
     if (draft.maxCostPerAction !== undefined && draft.maxCostPerAction !== null) {
       rule.maxCostPerAction = amount(draft.maxCostPerAction, `${at}.maxCostPerAction`);
     }
+    if (draft.overrunAllowance !== undefined && draft.overrunAllowance !== null) {
+      rule.overrunAllowance = amount(draft.overrunAllowance, `${at}.overrunAllowance`);
+    }
     return rule;
   });
 }
@@ -155,7 +160,11 @@ export function checkCaps(scope: PolicyScope, drafts: readonly CapDraft[]): CapC
       throw new UserInputError(`${at} repeats the counter and window of caps[${first}]: one cap per (per, window) in a policy`, `${at}.window`);
     }
     seen.set(key, index);
-    return { per, window, limit: amount(draft.limit, `${at}.limit`), locked: draft.locked === true };
+    const cap: CapContent = { per, window, limit: amount(draft.limit, `${at}.limit`), locked: draft.locked === true };
+    if (draft.overrunAllowance !== undefined && draft.overrunAllowance !== null) {
+      cap.overrunAllowance = amount(draft.overrunAllowance, `${at}.overrunAllowance`);
+    }
+    return cap;
   });
 }
 

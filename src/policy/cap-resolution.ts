@@ -31,6 +31,8 @@ export interface CapRef extends PolicyPart {
   window: CapWindow;
   limit: Money;
   locked: boolean;
+  /** Only present when the cap has one, so decisions recorded before keep their digest. */
+  overrunAllowance?: Money;
 }
 
 export interface CapResolution {
@@ -52,6 +54,7 @@ export function capRef(policy: Policy, cap: SpendCap): CapRef {
     window: cap.window,
     limit: cap.limit,
     locked: cap.locked,
+    ...(cap.overrunAllowance === undefined ? {} : { overrunAllowance: cap.overrunAllowance }),
   };
 }
 

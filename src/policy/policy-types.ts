@@ -46,6 +46,11 @@ export interface ActionRule {
   effect: RuleEffect;
   /** A cost above this is denied, whatever the effect says. Absent: no per-action limit. */
   maxCostPerAction?: Money;
+  /**
+   * How far above its estimate an action decided by this rule may be settled (settle-bound.ts).
+   * Absent: up to `maxCostPerAction`, or, without one, up to twice the estimate.
+   */
+  overrunAllowance?: Money;
   /** Applies whatever narrower scopes say (it can only make decisions more restrictive). */
   locked: boolean;
 }
@@ -55,6 +60,8 @@ export interface SpendCap {
   per: CapCounter;
   window: CapWindow;
   limit: Money;
+  /** How far a settle may take the counter past `limit` (settle-bound.ts). Absent: 0. */
+  overrunAllowance?: Money;
   /** Applies as well as any narrower cap for the same (per, window) instead of being replaced. */
   locked: boolean;
 }

@@ -37,6 +37,8 @@ export interface RuleRef extends PolicyPart {
   effect: RuleEffect;
   locked: boolean;
   maxCostPerAction: Money | null;
+  /** Only present when the rule has one, so decisions recorded before keep their digest. */
+  overrunAllowance?: Money;
 }
 
 export interface RuleResolution {
@@ -67,6 +69,7 @@ export function ruleRef(policy: Policy, rule: ActionRule): RuleRef {
     effect: rule.effect,
     locked: rule.locked,
     maxCostPerAction: rule.maxCostPerAction ?? null,
+    ...(rule.overrunAllowance === undefined ? {} : { overrunAllowance: rule.overrunAllowance }),
   };
 }
 

@@ -79,7 +79,7 @@ export class AgentActionResolver {
     return actionView(ctx.agentAction!, AGENT_SIGHT);
   }
 
-  @Mutation(() => AgentAction, { description: "Records the actual cost in place of the reservation; above the estimate it is charged and flagged (overrun)." })
+  @Mutation(() => AgentAction, { description: "Records the actual cost in place of the reservation. Above the estimate (overrun) only within the bound the policy chain sets (a rule's overrunAllowance or maxCostPerAction, else twice the estimate) and the room of the caps (plus their overrunAllowance); beyond it a POLICY_DENIED error naming the bound (extensions bound, allowed, requested), nothing charged. After expiry: settled late against the caps of now (settledLate)." })
   @Auth({ agent: true })
   async settleAgentAction(
     @Arg("id", () => ID) id: string,

@@ -1,4 +1,5 @@
 import type { ActionRow } from "../actions/action.repository";
+import { settledLate } from "../actions/action-settle";
 import { isUuid } from "../validation/ids";
 import { isStorableDate } from "../validation/storable";
 import type { PublicReason } from "../actions/decision-record";
@@ -41,6 +42,7 @@ export function actionView(row: ActionRow, sight: SpendSight): AgentAction {
     actualCost: row.actualCost,
     reserved: row.reserved,
     overrun: row.overrun,
+    settledLate: settledLate(row),
     idempotencyKey: row.idempotencyKey,
     metadata: row.metadata ?? null,
     decidedAt: row.decidedAt,

@@ -138,8 +138,13 @@ export class AgentAction {
   @Field(() => MoneyScalar, { description: "What the action holds on its counters now." })
   reserved!: bigint;
 
-  @Field(() => Boolean, { description: "Settled above its estimate (charged all the same)." })
+  @Field(() => Boolean, { description: "Settled above its estimate, within the bound the policy chain sets for overruns." })
   overrun!: boolean;
+
+  @Field(() => Boolean, {
+    description: "Settled after its reservation had expired and been released: the cost was decided against the caps of the settle's time, as a new charge.",
+  })
+  settledLate!: boolean;
 
   @Field(() => String, { nullable: true })
   idempotencyKey!: string | null;

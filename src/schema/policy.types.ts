@@ -56,6 +56,12 @@ export class ActionRuleView {
   @Field(() => MoneyScalar, { nullable: true, description: "A cost above this is denied; null: no per-action limit." })
   maxCostPerAction!: bigint | null;
 
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: "How far above its estimate an action this rule decides may be settled; null: up to maxCostPerAction, or without one up to twice the estimate.",
+  })
+  overrunAllowance!: bigint | null;
+
   @Field(() => Boolean, { description: "Applies whatever narrower scopes say (can only make decisions stricter)." })
   locked!: boolean;
 }
@@ -73,6 +79,9 @@ export class SpendCapView {
 
   @Field(() => MoneyScalar)
   limit!: bigint;
+
+  @Field(() => MoneyScalar, { description: "How far a settle above the estimate may take the counter past the limit (0: not at all)." })
+  overrunAllowance!: bigint;
 
   @Field(() => Boolean, { description: "Applies as well as narrower caps of the same (per, window) instead of being replaced." })
   locked!: boolean;
@@ -161,6 +170,12 @@ export class ActionRuleInput {
   @Field(() => MoneyScalar, { nullable: true, description: "At least 0." })
   maxCostPerAction?: bigint | null;
 
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: "How far above its estimate an action this rule decides may be settled. Default: up to maxCostPerAction, or without one up to twice the estimate.",
+  })
+  overrunAllowance?: bigint | null;
+
   @Field(() => Boolean, { nullable: true, description: "Default false. Needs policies:write." })
   locked?: boolean | null;
 }
@@ -175,6 +190,9 @@ export class SpendCapInput {
 
   @Field(() => MoneyScalar, { description: "At least 0." })
   limit!: bigint;
+
+  @Field(() => MoneyScalar, { nullable: true, description: "How far a settle above the estimate may take the counter past the limit. Default 0." })
+  overrunAllowance?: bigint | null;
 
   @Field(() => Boolean, { nullable: true, description: "Default false. Needs policies:write." })
   locked?: boolean | null;

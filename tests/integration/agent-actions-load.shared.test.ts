@@ -28,6 +28,10 @@ import { startServerProcess, type ServerProcess } from "../support/server-proces
  * - no cap is ever exceeded: the ledger is replayed in audit order (the order the decisions
  *   committed in) and every decision must have read exactly the spend that replay holds;
  * - every counter equals the sum of the actions charged on it (reservations and settled costs);
+ * - settles go up to twice the estimate (the default ceiling): an overrun is accepted only as
+ *   far as the caps' room (plus the GLOBAL cap's overrun allowance) goes, so no counter ends
+ *   above its cap by more than that cap's allowance; a refused settle charged nothing and left
+ *   its reservation held;
  * - every acknowledged answer (allowed, or POLICY_DENIED) has exactly one action row and one
  *   'agent.action.decided' audit row, and every retry of a key got the first decision's id.
  * Then one process is SIGKILLed mid-load: everything it acknowledged is recorded, what it left
@@ -47,6 +51,8 @@ const LIMITS: Record<"steady" | "crash", Limits> = {
   steady: { AGENT: 10, OWNER: 16, GLOBAL: 30 },
   crash: { AGENT: 24, OWNER: 40, GLOBAL: 60 },
 };
+/** Overrun allowance of each kind of cap, in whole units: how far a settle may take it past its limit. */
+const ALLOWANCE: Limits = { AGENT: 0, OWNER: 0, GLOBAL: 2 };
 /** How often each agent acts: skewed, so each kind of cap runs out for someone. */
 const AGENT_WEIGHTS = [0.4, 0.2, 0.25, 0.15];
 
@@ -99,7 +105,7 @@ async function createWorld(): Promise<void> {
       name: "llm for everyone",
       scope: "GLOBAL",
       rules: [{ pattern: "llm.*", effect: "ALLOW" }],
-      caps: [{ per: "GLOBAL", window: "DAY", limit: units(limits.GLOBAL) }],
+      caps: [{ per: "GLOBAL", window: "DAY", limit: units(limits.GLOBAL), overrunAllowance: units(ALLOWANCE.GLOBAL) }],
     }),
     ...[...new Set(agents.map((agent) => agent.ownerId))].map((ownerId) => (limits: Limits): PolicyInput => ({
       name: "owner budget",
@@ -165,7 +171,7 @@ function plan(phase: string, count: number, random: () => number): PlannedSubmit
   return Array.from({ length: count }, (_, n) => {
     const agent = agents[pick(AGENT_WEIGHTS)]!;
     const roll = random();
-    const followUp: FollowUp = roll < 0.45 ? { kind: "settle", quarters: Math.floor(random() * 5) } : roll < 0.8 ? { kind: "cancel" } : { kind: "keep" };
+    const followUp: FollowUp = roll < 0.45 ? { kind: "settle", quarters: Math.floor(random() * 9) } : roll < 0.8 ? { kind: "cancel" } : { kind: "keep" };
     return {
       agent,
       via: Math.floor(random() * PROCESSES),
@@ -203,7 +209,13 @@ interface StepAnswer {
   id: string;
   via: number;
   actualCost: bigint | null;
-  outcome: { kind: "ok"; status: string } | { kind: "lost"; error: string } | { kind: "unexpected"; detail: string };
+  /** A settle above the estimate. */
+  overrun: boolean;
+  outcome:
+    | { kind: "ok"; status: string }
+    | { kind: "refused"; bound: string; allowed: bigint }
+    | { kind: "lost"; error: string }
+    | { kind: "unexpected"; detail: string };
 }
 
 /** What every request of a load got back, acknowledged or not. */
@@ -259,8 +271,12 @@ async function stepVia(journal: Journal, via: number, item: PlannedSubmit, id: s
   let outcome: StepAnswer["outcome"];
   if (sent.response === undefined) outcome = sent.lost !== undefined ? { kind: "lost", error: sent.lost } : { kind: "unexpected", detail: sent.unexpected };
   else if (sent.response.status === 200 && !sent.response.errors && sent.response.data) outcome = { kind: "ok", status: sent.response.data.status };
+  else if (actualCost !== null && actualCost > estimate && sent.response.errors?.[0]?.extensions?.code === "POLICY_DENIED") {
+    const extensions = sent.response.errors[0].extensions as { bound: string; allowed: string };
+    outcome = { kind: "refused", bound: extensions.bound, allowed: BigInt(extensions.allowed) };
+  }
   else outcome = { kind: "unexpected", detail: `${sent.response.status} ${JSON.stringify(sent.response.errors)}` };
-  journal.steps.push({ step: actualCost !== null ? "settle" : "cancel", id, via, actualCost, outcome });
+  journal.steps.push({ step: actualCost !== null ? "settle" : "cancel", id, via, actualCost, overrun: actualCost !== null && actualCost > estimate, outcome });
   return outcome;
 }
 
@@ -437,7 +453,8 @@ function checkCounters(shot: Snapshot, charged: Map<string, bigint>, limits: Lim
     if (replayed !== sum.reserved + sum.settled) problems.push(`${counter.key}: replay holds ${replayed}, actions ${sum.reserved + sum.settled}`);
     if (counter.window === "DAY" && counter.per in limits) {
       const limit = BigInt(units(limits[counter.per as Per]));
-      if (sum.reserved + sum.settled > limit) problems.push(`${counter.key}: ${sum.reserved + sum.settled} charged, over the cap of ${limit}`);
+      const bound = limit + BigInt(units(ALLOWANCE[counter.per as Per]));
+      if (sum.reserved + sum.settled > bound) problems.push(`${counter.key}: ${sum.reserved + sum.settled} charged, over the cap of ${limit} + its allowance`);
     }
   }
   return problems;
@@ -472,8 +489,16 @@ function checkAnswers(shot: Snapshot, journal: Journal, keys: ReadonlySet<string
     if (first !== undefined && first !== outcome.id) problems.push(`key ${answer.key} answered ${first} and ${outcome.id}`);
     idOfKey.set(answer.key, outcome.id);
   }
+  const refusedAudits = auditsOf("agent.action.settle_refused");
   for (const step of journal.steps) {
     if (step.outcome.kind === "unexpected") problems.push(`${step.step} of ${step.id} on process ${step.via}: ${step.outcome.detail}`);
+    if (step.outcome.kind === "refused") {
+      const row = actions.get(step.id);
+      // Refused: audited, nothing charged, the reservation still held (nobody cancels it here).
+      if (row?.status !== "RESERVED" || row.reserved !== row.estimatedCost) problems.push(`refused settle of ${step.id} left the row ${row?.status} holding ${row?.reserved}`);
+      if (step.outcome.bound !== "CAP" || step.outcome.allowed >= (step.actualCost ?? 0n)) problems.push(`refused settle of ${step.id}: ${step.outcome.bound}, allowed ${step.outcome.allowed}`);
+      if ((refusedAudits.get(step.id) ?? 0) < 1) problems.push(`refused settle of ${step.id} has no audit row`);
+    }
     if (step.outcome.kind !== "ok") continue;
     const row = actions.get(step.id);
     const status = step.step === "settle" ? "SETTLED" : "CANCELLED";
@@ -505,6 +530,9 @@ function tally(journal: Journal) {
     deniedBy: { AGENT: deniedBy("AGENT"), OWNER: deniedBy("OWNER"), GLOBAL: deniedBy("GLOBAL") },
     retries: journal.submits.filter((answer) => answer.retry).length,
     settles: journal.steps.filter((step) => step.step === "settle" && step.outcome.kind === "ok").length,
+    overrunsTried: journal.steps.filter((step) => step.overrun).length,
+    overruns: journal.steps.filter((step) => step.overrun && step.outcome.kind === "ok").length,
+    refusedSettles: journal.steps.filter((step) => step.outcome.kind === "refused").length,
     cancels: journal.steps.filter((step) => step.step === "cancel" && step.outcome.kind === "ok").length,
     lost: journal.submits.filter((answer) => answer.outcome.kind === "lost").length + journal.steps.filter((step) => step.outcome.kind === "lost").length,
   };
@@ -529,6 +557,7 @@ describe(`three processes under concurrent agent load (LOAD_SEED=${SEED})`, () =
     expect(problems).toEqual([]);
     expect(counts.lost).toBe(0);
     expect(counts.retries).toBeGreaterThan(0);
+    expect(counts.overrunsTried).toBeGreaterThan(0);
     // The limits leave little room: every kind of cap turned actions away.
     expect(counts.deniedBy.AGENT).toBeGreaterThan(0);
     expect(counts.deniedBy.OWNER).toBeGreaterThan(0);

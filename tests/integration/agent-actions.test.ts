@@ -82,7 +82,7 @@ describe("decisions", () => {
     expect(await agentDaySpend(agent)).toMatchObject({ reserved: units(6), settled: "0", spent: units(6), remaining: units(4) });
   });
 
-  it("settles the actual cost in place of the reservation, making room; an overrun is charged and flagged", async () => {
+  it("settles the actual cost in place of the reservation, making room; an overrun within the cap's room is charged and flagged", async () => {
     const agent = await cappedAgent(10);
     const first = await submitOk(agent, { action: "llm.completion", estimatedCost: units(6) });
     const settled = (await server.client.ok(SettleAgentActionDocument, { id: first.id, actualCost: units(2) }, agent.auth)).settleAgentAction;
@@ -90,16 +90,21 @@ describe("decisions", () => {
     expect(await agentDaySpend(agent)).toMatchObject({ reserved: "0", settled: units(2), remaining: units(8) });
 
     const second = await submitOk(agent, { action: "llm.completion", estimatedCost: units(5) });
-    const over = (await server.client.ok(SettleAgentActionDocument, { id: second.id, actualCost: units(9) }, agent.auth)).settleAgentAction;
-    expect(over).toMatchObject({ status: "SETTLED", actualCost: units(9), overrun: true });
-    expect(await agentDaySpend(agent)).toMatchObject({ settled: units(11), spent: units(11), remaining: "0" });
-    expectRefused(await submit(agent, { action: "llm.completion", estimatedCost: "0" }), "POLICY_DENIED");
+    // 2 settled + 9 would take the cap of 10 to 11: refused, nothing charged, still reserved.
+    const refused = await server.client.request(SettleAgentActionDocument, { id: second.id, actualCost: units(9) }, agent.auth);
+    expectRefused(refused, "POLICY_DENIED");
+    expect(refused.errors![0]!.extensions).toMatchObject({ bound: "CAP", allowed: units(8), requested: units(9) });
+    expect(await agentDaySpend(agent)).toMatchObject({ reserved: units(5), settled: units(2) });
+    const over = (await server.client.ok(SettleAgentActionDocument, { id: second.id, actualCost: units(8) }, agent.auth)).settleAgentAction;
+    expect(over).toMatchObject({ status: "SETTLED", actualCost: units(8), overrun: true, settledLate: false });
+    expect(await agentDaySpend(agent)).toMatchObject({ settled: units(10), spent: units(10), remaining: "0" });
+    expectRefused(await submit(agent, { action: "llm.completion", estimatedCost: units(1) }), "POLICY_DENIED");
 
     // Settling again with the same cost is a retry; with another cost, a conflict.
-    const again = await server.client.ok(SettleAgentActionDocument, { id: second.id, actualCost: units(9) }, agent.auth);
+    const again = await server.client.ok(SettleAgentActionDocument, { id: second.id, actualCost: units(8) }, agent.auth);
     expect(again.settleAgentAction.status).toBe("SETTLED");
     expectRefused(await server.client.request(SettleAgentActionDocument, { id: second.id, actualCost: units(1) }, agent.auth), "CONFLICT", "id");
-    expect(await agentDaySpend(agent)).toMatchObject({ settled: units(11) });
+    expect(await agentDaySpend(agent)).toMatchObject({ settled: units(10) });
   });
 
   it("cancel releases the reservation once; a cancelled action cannot be settled", async () => {

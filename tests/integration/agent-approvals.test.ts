@@ -182,7 +182,7 @@ describe("expiry", () => {
     expect((await submitOk(agent, { action: "llm.completion", estimatedCost: units(3) })).status).toBe("RESERVED");
 
     const late = (await server.client.ok(SettleAgentActionDocument, { id: action.id, actualCost: units(1) }, agent.auth)).settleAgentAction;
-    expect(late).toMatchObject({ status: "SETTLED", actualCost: units(1) });
+    expect(late).toMatchObject({ status: "SETTLED", actualCost: units(1), settledLate: true });
     expect(await daySpend(agent)).toMatchObject({ reserved: units(3), settled: units(1) });
   });
 

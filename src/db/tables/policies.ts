@@ -13,6 +13,8 @@ export interface StoredRule {
   pattern: string;
   effect: "ALLOW" | "DENY" | "REQUIRE_APPROVAL";
   maxCostPerAction: string | null;
+  /** Absent in rules written before overrun allowances existed. */
+  overrunAllowance?: string;
   locked: boolean;
 }
 
@@ -21,6 +23,7 @@ export interface StoredCap {
   per: "AGENT" | "OWNER" | "GLOBAL";
   window: "HOUR" | "DAY" | "WEEK" | "MONTH" | "TOTAL";
   limit: string;
+  overrunAllowance?: string;
   locked: boolean;
 }
 
