@@ -5,7 +5,7 @@ import type { Money } from "../policy/policy-types";
 import { LONE_SURROGATE } from "../validation/storable";
 import { canonicalJson } from "./decision-record";
 
-/** What an agent submits (DESIGN.md, Governance). */
+/** What an agent submits (the policy model in README). */
 export interface ActionInput {
   action: string;
   resource?: string | null;

@@ -63,7 +63,7 @@ function refusalReason(refusal: SettleRefusal) {
 }
 
 /**
- * Settles a RESERVED action, or an EXPIRED one late (DESIGN.md, Governance, rule 5). The
+ * Settles a RESERVED action, or an EXPIRED one late (the policy model in README). The
  * caller holds the action's row lock; counters are locked after it in key order, as every
  * step of an action's life does (a late settle locks the counters of now, created if new,
  * exactly as a decision or an approval).

@@ -87,7 +87,7 @@ export class PolicyDeniedError extends AppError {
 }
 
 /**
- * A settle beyond the bound the policy chain sets (DESIGN.md, Governance, rule 5): a
+ * A settle beyond the bound the policy chain sets (the policy model in README): a
  * POLICY_DENIED whose extensions also name the bound (CEILING: the rules' ceiling on the
  * actual cost; CAP: a cap without the room), what it allows and what was asked (money as
  * decimal strings). Nothing was charged; a reservation the action held stays held.

@@ -1,6 +1,6 @@
 /**
  * What an agent's owner may write without `policies:write`: AGENT policies on their own
- * agents, which are RESTRICTION layers (DESIGN.md, Governance, rule 4; src/policy/
+ * agents, which are RESTRICTION layers (the policy model in README; src/policy/
  * layered-resolution.ts). A layer is checked when each action is decided, against the chain
  * as it stands then: whatever it says, the outcome is the stricter of the chain and the
  * layer, and its caps apply in addition to the chain's. So no rule or cap of it can loosen

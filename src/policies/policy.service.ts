@@ -93,7 +93,7 @@ const contentOf = (policy: Pick<PolicyRecord, "name" | "enabled" | "mode" | "aut
   JSON.stringify([policy.name, policy.enabled, policy.mode, policy.authority, policy.rules.map(storeRule), policy.caps.map(storeCap)]);
 
 /**
- * The authority a write leaves a policy with (DESIGN.md, Governance, rule 4): a write without
+ * The authority a write leaves a policy with (the policy model in README): a write without
  * `policies:write` (an owner on their own agent) makes it a RESTRICTION, whatever it was; a
  * write with it keeps what the policy was (a new policy: OVERRIDE). So a holder's edit, or
  * toggle, never promotes an owner's restriction into an override behind the owner's back, and

@@ -1,5 +1,5 @@
 /**
- * Which spend caps apply (DESIGN.md, Governance, rule 3), shared by `evaluate` and
+ * Which spend caps apply (the policy model in README), shared by `evaluate` and
  * `effectivePolicy`.
  *
  * Caps are grouped by (per, window). In each group the caps of the most specific scope that
@@ -84,7 +84,7 @@ export function resolveCaps(policies: readonly Policy[]): CapResolution[] {
 
 /**
  * Rule 3 over the OVERRIDE policies `overrides`, and then every cap of every restriction
- * layer in addition (DESIGN.md, Governance, rule 4): a layer's cap never replaces a cap of
+ * layer in addition (the policy model in README): a layer's cap never replaces a cap of
  * the chain, and no cap of the chain replaces it. Such caps come last in `applied`.
  */
 export function resolveLayeredCaps(overrides: readonly Policy[], layers: readonly Policy[]): CapResolution[] {

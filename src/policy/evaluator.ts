@@ -3,7 +3,7 @@
  * a decision with reasons. No I/O, no clock, no randomness: the same input always gives a
  * deep-equal decision, which is what makes a recorded decision replayable.
  *
- * Order of checks (DESIGN.md, Governance):
+ * Order of checks (the policy model in README):
  * 1. estimatedCost must be a bigint >= 0 (INVALID_COST), the action a valid name
  *    (INVALID_ACTION). Cost 0 is allowed.
  * 2. Action rules: rule-resolution.ts over the OVERRIDE policies, then the restriction

@@ -1,5 +1,5 @@
 /**
- * Restriction layers (DESIGN.md, Governance, rule 4), shared by `evaluate` and
+ * Restriction layers (the policy model in README), shared by `evaluate` and
  * `effectivePolicy`. The OVERRIDE policies form the chain that rule 2 resolves; each
  * RESTRICTION policy is a layer resolved on its own (its most specific matching pattern
  * decides, ties restrictively). The outcome is the stricter of the chain and every layer:

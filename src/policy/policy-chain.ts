@@ -37,7 +37,7 @@ export function policyRef(policy: Policy): PolicyRef {
 }
 
 /**
- * A chain split by authority (DESIGN.md, Governance, rule 4): the OVERRIDE policies form the
+ * A chain split by authority (the policy model in README): the OVERRIDE policies form the
  * chain that rules 2 and 3 resolve; each RESTRICTION policy is a layer of its own beside it.
  * One layer per policy, not one for all of them: a second restriction can then never loosen
  * what a first one restricts (a layer's `llm.chat ALLOW` does not carve into another

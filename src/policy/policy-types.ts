@@ -29,7 +29,7 @@ export type CapWindow = (typeof CAP_WINDOWS)[number];
 export type PolicyMode = "ENFORCE" | "SHADOW";
 
 /**
- * With what authority a policy was written (DESIGN.md, Governance, rule 4), fixed by the
+ * With what authority a policy was written (the policy model in README), fixed by the
  * writer's permissions when it is written. OVERRIDE (written with `policies:write`): a link
  * of the chain, replacing broader rules and caps as rules 2 and 3 say. RESTRICTION (written
  * by an owner on their own agent without `policies:write`): a layer beside the chain; at

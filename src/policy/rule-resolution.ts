@@ -1,5 +1,5 @@
 /**
- * Which action rule decides an action (DESIGN.md, Governance, rule 2), shared by `evaluate`
+ * Which action rule decides an action (the policy model in README), shared by `evaluate`
  * and `effectivePolicy` so an explanation can never disagree with a decision.
  *
  * 1. Among the rules matching the action, the most specific SCOPE that has any decides.

@@ -1,5 +1,5 @@
 /**
- * How far a settle may go (DESIGN.md, Governance, rule 5): pure, no I/O, no clock.
+ * How far a settle may go (the policy model in README): pure, no I/O, no clock.
  *
  * A settle at or below what the action holds on its counters is always accepted: the room was
  * taken when it was decided. Above that it is bounded twice:

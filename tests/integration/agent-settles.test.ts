@@ -16,7 +16,7 @@ import { ManualClock } from "../support/manual-clock";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
 /**
- * Bounded settles over HTTP (DESIGN.md, Governance, rule 5): a settle above the estimate is
+ * Bounded settles over HTTP (the policy model in README): a settle above the estimate is
  * bounded by the chain (the rules' ceiling, the caps' room), and a late settle is decided
  * against the caps again. This server has its own database: it writes a GLOBAL policy.
  */
