@@ -196,6 +196,29 @@ function buildPolicies(random: Random): Policy[] {
       });
     }
   }
+  return withoutCarvedOutLocks(policies);
+}
+
+/**
+ * A locked DENY is a floor only where no more specific rule of its own scope matches (a
+ * same-scope carve-out). First-match engines like Casbin's priorities cannot say "unless a
+ * more specific rule of this scope matches", so the generated sets keep locks only where no
+ * such carve-out can meet them: the three engines then agree by construction, and carve-outs
+ * stay covered by the evaluator's own tests.
+ */
+function withoutCarvedOutLocks(policies: Policy[]): Policy[] {
+  const rules = scopedRules(policies);
+  for (const lock of rules.filter((rule) => rule.locked)) {
+    const carved = rules.some(
+      (other) =>
+        other !== lock &&
+        other.policy.scope === lock.policy.scope &&
+        scopesCanMeet(other.policy, lock.policy) &&
+        specificity(other.pattern) > specificity(lock.pattern) &&
+        patternsOverlap(other.pattern, lock.pattern),
+    );
+    if (carved) (lock.policy.rules.find((rule) => rule.id === lock.id) as ActionRule).locked = false;
+  }
   return policies;
 }
 
