@@ -6,7 +6,10 @@ export class RegisterInput {
   @Field(() => String)
   email!: string;
 
-  @Field(() => String, { description: "8 characters to 72 bytes." })
+  @Field(() => String, {
+    description:
+      "At least PASSWORD_MIN_LENGTH characters (default 10) and at most 72 bytes; by default, common or predictable passwords and ones containing the email's name or the username are refused.",
+  })
   password!: string;
 
   @Field(() => String, { nullable: true })

@@ -190,7 +190,7 @@ export type PolicyScope =
 
 export type RegisterInput = {
   email: string;
-  /** 8 characters to 72 bytes. */
+  /** At least PASSWORD_MIN_LENGTH characters (default 10) and at most 72 bytes; by default, common or predictable passwords and ones containing the email's name or the username are refused. */
   password: string;
   tokenDelivery?: TokenDelivery | null | undefined;
   username?: string | null | undefined;
