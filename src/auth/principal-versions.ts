@@ -35,7 +35,50 @@ export interface PrincipalVersions {
 
 const freshStamp = () => crypto.randomBytes(9).toString("base64url");
 
+/** Retries of a failed bump: first after this long, doubling up to the cap, until this age. */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 5_000;
+/** Past this, every process's cached principal has aged out anyway (principal-resolver). */
+const RETRY_FOR_MS = 120_000;
+
 export function createPrincipalVersions(store: SharedStore): PrincipalVersions {
+  /** Keys whose bump failed and is being retried (one retry loop per key). */
+  const retrying = new Set<string>();
+
+  function retryLater(key: string): void {
+    if (retrying.has(key)) return;
+    retrying.add(key);
+    const started = Date.now();
+    const attempt = (delayMs: number) => {
+      const timer = setTimeout(() => {
+        store.set(key, freshStamp(), STAMP_TTL_MS).then(
+          () => retrying.delete(key),
+          () => {
+            if (Date.now() - started >= RETRY_FOR_MS) retrying.delete(key);
+            else attempt(Math.min(delayMs * 2, RETRY_MAX_MS));
+          },
+        );
+      }, delayMs);
+      timer.unref();
+    };
+    attempt(RETRY_FIRST_MS);
+  }
+
+  /**
+   * A new stamp for `key`. The change it announces has already committed, so a failure is
+   * both reported (the caller answers SERVICE_UNAVAILABLE) and retried in the background
+   * until the stamp lands: otherwise a store that comes back with its old stamps would let
+   * other processes go on serving a cached principal the change ended.
+   */
+  async function bump(key: string): Promise<void> {
+    try {
+      await store.set(key, freshStamp(), STAMP_TTL_MS);
+    } catch (error) {
+      retryLater(key);
+      throw error;
+    }
+  }
+
   async function agentStamps(agentId: string, ownerId: string) {
     const keys = [POLICIES_KEY, ROLES_KEY, USER_KEY(ownerId), AGENT_KEY(agentId)];
     const stamps = await store.mget(keys);
@@ -53,25 +96,25 @@ export function createPrincipalVersions(store: SharedStore): PrincipalVersions {
         roles: roles ?? (await store.setIfAbsent(ROLES_KEY, freshStamp(), STAMP_TTL_MS)),
       };
     },
-    async bumpUser(userId) {
-      await store.set(USER_KEY(userId), freshStamp(), STAMP_TTL_MS);
+    bumpUser(userId) {
+      return bump(USER_KEY(userId));
     },
-    async bumpRoles() {
-      await store.set(ROLES_KEY, freshStamp(), STAMP_TTL_MS);
+    bumpRoles() {
+      return bump(ROLES_KEY);
     },
     async rolesStamp() {
       const [stamp] = await store.mget([ROLES_KEY]);
       return stamp ?? (await store.setIfAbsent(ROLES_KEY, freshStamp(), STAMP_TTL_MS));
     },
-    async bumpAgent(agentId) {
-      await store.set(AGENT_KEY(agentId), freshStamp(), STAMP_TTL_MS);
+    bumpAgent(agentId) {
+      return bump(AGENT_KEY(agentId));
     },
     async chainStamp(ownerId, agentId) {
       return (await agentStamps(agentId, ownerId)).chain;
     },
     agentStamps,
-    async bumpPolicies() {
-      await store.set(POLICIES_KEY, freshStamp(), STAMP_TTL_MS);
+    bumpPolicies() {
+      return bump(POLICIES_KEY);
     },
   };
 }
