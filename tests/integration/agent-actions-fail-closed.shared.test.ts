@@ -1,14 +1,11 @@
-import { and, count, eq, sql } from "drizzle-orm";
-import postgres from "postgres";
+import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPostgres, type Database } from "../../src/db/database";
 import { agentActions, auditEvents, spendCounters } from "../../src/db/schema";
 import { SubmitAgentActionDocument, type AgentActionInput, type SubmitAgentActionMutation } from "../generated/graphql";
 import { createAgentWithKey, createPolicy, units, type AgentWithKey } from "../support/agent-fixtures";
-import { ADMIN_DATABASE_URL } from "../support/backend";
 import { loginUser, registerUser } from "../support/fixtures";
 import type { GraphQLResponse } from "../support/graphql-client";
-import { databaseSwitch } from "../support/outage";
+import { openDatabaseSwitch, type DatabaseSwitch } from "../support/outage";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
 /**
@@ -19,11 +16,8 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from ".
  * pool reconnects), and the refused idempotency key decides as if it were new.
  */
 let server: TestServer;
-/** A superuser on the maintenance database: it opens and closes the test database. */
-let superuser: postgres.Sql;
-/** A connection of the test's own to the server's database, for counting what was written. */
-let checker: Database;
-let databaseName: string;
+/** The server's own database, broken and mended by the tests; its checker counts what was written. */
+let database: DatabaseSwitch;
 let agent: AgentWithKey;
 /** An agent whose key this server has never resolved: its first request needs the database. */
 let coldAgent: AgentWithKey;
@@ -43,25 +37,17 @@ beforeAll(async () => {
       caps: [{ per: "AGENT", window: "DAY", limit: units(100) }],
     });
   }
-  superuser = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => undefined });
-  const [row] = (await server.app.database.db.execute(sql`SELECT current_database() AS name`)) as unknown as { name: string }[];
-  expect(row?.name).toMatch(/^ais_test_[0-9a-f]+$/);
-  databaseName = row!.name;
-  const url = new URL(ADMIN_DATABASE_URL);
-  url.pathname = `/${databaseName}`;
-  checker = openPostgres(url.toString(), { poolMax: 1 });
+  database = await openDatabaseSwitch(server, 1);
 });
 
 afterAll(async () => {
   // Whatever happened above, the database takes connections again before anything closes.
-  if (databaseName) await reopenLedger();
-  await superuser?.end();
-  await checker?.close();
+  await database?.close();
   await server?.close();
 });
 
-const cutOffLedger = () => databaseSwitch(superuser, databaseName).refuse();
-const reopenLedger = () => databaseSwitch(superuser, databaseName).accept();
+const cutOffLedger = () => database.refuse();
+const reopenLedger = () => database.accept();
 
 const submit = (who: AgentWithKey, input: AgentActionInput) => server.client.request(SubmitAgentActionDocument, { input }, who.auth);
 
@@ -78,11 +64,11 @@ function expectUnavailable(response: GraphQLResponse<SubmitAgentActionMutation>)
 }
 
 async function actionsOf(who: AgentWithKey) {
-  return checker.db.select().from(agentActions).where(eq(agentActions.agentId, who.id));
+  return database.checker.db.select().from(agentActions).where(eq(agentActions.agentId, who.id));
 }
 
 async function decisionAuditsOf(who: AgentWithKey): Promise<number> {
-  const [row] = await checker.db
+  const [row] = await database.checker.db
     .select({ n: count() })
     .from(auditEvents)
     .where(and(eq(auditEvents.action, "agent.action.decided"), eq(auditEvents.actorId, who.id)));
@@ -90,7 +76,7 @@ async function decisionAuditsOf(who: AgentWithKey): Promise<number> {
 }
 
 async function agentDayReserved(who: AgentWithKey): Promise<bigint> {
-  const [row] = await checker.db
+  const [row] = await database.checker.db
     .select({ reserved: spendCounters.reserved })
     .from(spendCounters)
     .where(and(eq(spendCounters.per, "AGENT"), eq(spendCounters.window, "DAY"), eq(spendCounters.subject, who.id)));

@@ -1,7 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPostgres, type Database } from "../../src/db/database";
 import { agentActions, spendCounters } from "../../src/db/schema";
 import {
   CancelAgentActionDocument,
@@ -14,7 +13,7 @@ import { createAgentWithKey, createPolicy, units, type AgentWithKey } from "../s
 import { ADMIN_DATABASE_URL } from "../support/backend";
 import { loginUser, PASSWORD, registerUser, uniqueEmail } from "../support/fixtures";
 import type { GraphQLResponse } from "../support/graphql-client";
-import { databaseSwitch, expectUnavailable, within } from "../support/outage";
+import { expectUnavailable, openDatabaseSwitch, within, type DatabaseSwitch } from "../support/outage";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
 /**
@@ -26,9 +25,8 @@ const HANG_MS = 10_000;
 const USERS = `query { users(first: 5) { totalCount edges { node { id } } } }`;
 
 let server: TestServer;
-let superuser: postgres.Sql;
-let checker: Database;
-let databaseName: string;
+/** The server's own database, broken and mended by the tests; its checker counts what was written. */
+let database: DatabaseSwitch;
 let admin: Awaited<ReturnType<typeof loginUser>>;
 let agent: AgentWithKey;
 const timings: Record<string, number> = {};
@@ -46,24 +44,17 @@ beforeAll(async () => {
     rules: [{ pattern: "llm.*", effect: "ALLOW" }],
     caps: [{ per: "AGENT", window: "DAY", limit: units(100) }],
   });
-  superuser = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => undefined });
-  const [row] = (await server.app.database.db.execute(sql`SELECT current_database() AS name`)) as unknown as { name: string }[];
-  expect(row?.name).toMatch(/^ais_test_[0-9a-f]+$/);
-  databaseName = row!.name;
-  const url = new URL(ADMIN_DATABASE_URL);
-  url.pathname = `/${databaseName}`;
-  checker = openPostgres(url.toString(), { poolMax: 2 });
+  database = await openDatabaseSwitch(server, 2);
 });
 
 afterAll(async () => {
-  if (databaseName) await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`);
-  await superuser?.end();
-  await checker?.close();
+  // Whatever happened above, the database takes connections again before anything closes.
+  await database?.close();
   await server?.close();
 });
 
-const refuseConnections = () => databaseSwitch(superuser, databaseName).refuse();
-const acceptConnections = () => databaseSwitch(superuser, databaseName).accept();
+const refuseConnections = () => database.refuse();
+const acceptConnections = () => database.accept();
 
 async function timed(label: string, request: Promise<GraphQLResponse<unknown>>): Promise<GraphQLResponse<unknown>> {
   const { value, tookMs } = await within(HANG_MS, label, request);
@@ -78,17 +69,17 @@ async function reserve(cost: number): Promise<string> {
 }
 
 async function statusOf(id: string): Promise<string | undefined> {
-  const [row] = await checker.db.select({ status: agentActions.status }).from(agentActions).where(eq(agentActions.id, id));
+  const [row] = await database.checker.db.select({ status: agentActions.status }).from(agentActions).where(eq(agentActions.id, id));
   return row?.status;
 }
 
 async function emailExists(email: string): Promise<boolean> {
-  const rows = (await checker.db.execute(sql`SELECT 1 FROM users WHERE lower(email) = lower(${email})`)) as unknown as unknown[];
+  const rows = (await database.checker.db.execute(sql`SELECT 1 FROM users WHERE lower(email) = lower(${email})`)) as unknown as unknown[];
   return rows.length > 0;
 }
 
 async function agentDay(): Promise<{ reserved: bigint; settled: bigint } | undefined> {
-  const [row] = await checker.db
+  const [row] = await database.checker.db
     .select({ reserved: spendCounters.reserved, settled: spendCounters.settled })
     .from(spendCounters)
     .where(sql`${spendCounters.per} = 'AGENT' AND ${spendCounters.window} = 'DAY' AND ${spendCounters.subject} = ${agent.id}`);
@@ -149,7 +140,7 @@ describe("PostgreSQL too slow", () => {
     const email = uniqueEmail("during-pg-lock");
     const before = await agentDay();
     // Another session holds every table the fields need: each statement waits, then times out.
-    const holder = postgres(new URL(`/${databaseName}`, ADMIN_DATABASE_URL).toString(), { max: 1, onnotice: () => undefined });
+    const holder = postgres(new URL(`/${database.databaseName}`, ADMIN_DATABASE_URL).toString(), { max: 1, onnotice: () => undefined });
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => {
       release = resolve;

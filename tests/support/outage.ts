@@ -1,5 +1,9 @@
 import { expect } from "vitest";
-import type postgres from "postgres";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { openPostgres, type Database } from "../../src/db/database";
+import { ADMIN_DATABASE_URL } from "./backend";
+import type { TestServer } from "./test-server";
 import type { GraphQLResponse } from "./graphql-client";
 
 /**
@@ -43,23 +47,49 @@ export async function until(condition: () => Promise<boolean>, what: string, tim
   }
 }
 
+/** The switch over one test server's own PostgreSQL database (see `openDatabaseSwitch`). */
+export interface DatabaseSwitch {
+  readonly databaseName: string;
+  /** A connection of the test's own to the server's database, for counting what was written. */
+  readonly checker: Database;
+  /** No new connection is accepted, and every open one is ended. */
+  refuse(): Promise<void>;
+  accept(): Promise<void>;
+  /** Accepts connections again (whatever a test left), then closes its own connections. */
+  close(): Promise<void>;
+}
+
 /**
- * Breaks and mends a test's own PostgreSQL database (never a shared one), through a superuser
- * connection to the maintenance database: `refuse` takes no new connection and ends the open
- * ones; `accept` lets them in again.
+ * Breaks and mends a test server's own PostgreSQL database (never a shared one), through a
+ * superuser connection to the maintenance database.
  */
-export function databaseSwitch(superuser: postgres.Sql, databaseName: string) {
+export async function openDatabaseSwitch(server: TestServer, checkerPoolMax = 1): Promise<DatabaseSwitch> {
+  const [row] = (await server.app.database.db.execute(sql`SELECT current_database() AS name`)) as unknown as { name: string }[];
+  const databaseName = row?.name ?? "";
+  expect(databaseName).toMatch(/^ais_test_[0-9a-f]+$/);
+  const superuser = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => undefined });
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${databaseName}`;
+  const checker = openPostgres(url.toString(), { poolMax: checkerPoolMax });
+  const accept = async () => {
+    await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`);
+  };
   return {
-    async refuse(): Promise<void> {
+    databaseName,
+    checker,
+    async refuse() {
       await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS false`);
       await superuser`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`;
       await until(async () => {
-        const [row] = await superuser`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${databaseName}`;
-        return row?.n === 0;
+        const [count] = await superuser`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${databaseName}`;
+        return count?.n === 0;
       }, "every connection to the test database has ended");
     },
-    async accept(): Promise<void> {
-      await superuser.unsafe(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`);
+    accept,
+    async close() {
+      await accept();
+      await superuser.end();
+      await checker.close();
     },
   };
 }
