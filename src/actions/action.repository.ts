@@ -74,16 +74,19 @@ function conditions(filter: ActionFilter): SQL | undefined {
   return and(...parts);
 }
 
+/** A page's position: the (decidedAt, id) of the last row of the previous page. */
+type ActionPosition = { decidedAt: Date; id: string };
+
+/** Rows past `after` in (decidedAt, id) order: before it going newest first, after it going oldest first. */
+function pastPosition(after: ActionPosition | undefined, direction: "newest" | "oldest"): SQL | undefined {
+  if (!after) return undefined;
+  const beyond = direction === "newest" ? lt : gt;
+  return or(beyond(agentActions.decidedAt, after.decidedAt), and(eq(agentActions.decidedAt, after.decidedAt), beyond(agentActions.id, after.id)));
+}
+
 /** Newest first; `after` is the (decidedAt, id) of the last row of the previous page. */
-export async function listActions(
-  db: DbOrTx,
-  filter: ActionFilter,
-  page: { limit: number; after?: { decidedAt: Date; id: string } },
-): Promise<ActionRow[]> {
-  const after = page.after;
-  const cursor = after
-    ? or(lt(agentActions.decidedAt, after.decidedAt), and(eq(agentActions.decidedAt, after.decidedAt), lt(agentActions.id, after.id)))
-    : undefined;
+export async function listActions(db: DbOrTx, filter: ActionFilter, page: { limit: number; after?: ActionPosition }): Promise<ActionRow[]> {
+  const cursor = pastPosition(page.after, "newest");
   return db
     .select()
     .from(agentActions)
@@ -104,15 +107,8 @@ export type ReplayRow = Pick<ActionRow, "id" | "agentId" | "action" | "estimated
  * Oldest first (the order a what-if replays them in), one page at a time so a replay over
  * thousands of actions never holds them all: `after` is the last row of the previous page.
  */
-export async function replayPage(
-  db: DbOrTx,
-  filter: ActionFilter,
-  page: { limit: number; after?: { decidedAt: Date; id: string } },
-): Promise<ReplayRow[]> {
-  const after = page.after;
-  const cursor = after
-    ? or(gt(agentActions.decidedAt, after.decidedAt), and(eq(agentActions.decidedAt, after.decidedAt), gt(agentActions.id, after.id)))
-    : undefined;
+export async function replayPage(db: DbOrTx, filter: ActionFilter, page: { limit: number; after?: ActionPosition }): Promise<ReplayRow[]> {
+  const cursor = pastPosition(page.after, "oldest");
   return db
     .select({
       id: agentActions.id,
