@@ -1,6 +1,5 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import type { ActionFilter } from "../actions/action.repository";
-import { UserInputError } from "../errors/errors";
 import { AgentActionGate, type GatedContext } from "../graphql/agent-action-gate";
 import type { GraphQLContext } from "../graphql/context";
 import { LIMITS } from "../rate-limit/limits";
@@ -21,19 +20,13 @@ import {
 import { Auth } from "../schema/directives";
 import type { ActionViewer } from "../actions/action.service";
 import { spendSight } from "../actions/spend-privacy";
-import { actionCursor, actionView, decisionView, parseActionCursor, replayView, whatIfView } from "./agent-action.views";
+import { actionCursor, actionView, decisionView, replayView, whatIfView } from "./agent-action.views";
+import { timePage } from "./time-cursor";
 import { toDraft } from "./policy.resolver";
 
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 200;
-
 function pageOf(first: number | null | undefined, after: string | null | undefined) {
-  const limit = first ?? DEFAULT_PAGE;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new UserInputError(`first must be 1 to ${MAX_PAGE}`, "first");
-  if (!after) return { limit };
-  const cursor = parseActionCursor(after);
-  if (!cursor) throw new UserInputError("Invalid cursor", "after");
-  return { limit, after: cursor };
+  const page = timePage(first, after);
+  return { limit: page.limit, after: page.after && { decidedAt: page.after.at, id: page.after.id } };
 }
 
 function filterOf(filter: AgentActionFilter | null | undefined): ActionFilter {

@@ -1,11 +1,10 @@
 import type { ActionRow } from "../actions/action.repository";
 import { settledLate } from "../actions/action-settle";
-import { isUuid } from "../validation/ids";
-import { isStorableDate } from "../validation/storable";
 import type { PublicReason } from "../actions/decision-record";
 import { publicReasons } from "../actions/decision-record";
 import type { ReplayResult, StageReplay as StageResult, WhatIfReport as WhatIfResult } from "../actions/action-replay";
 import { redactCap, redactReasons, type SpendSight } from "../actions/spend-privacy";
+import { encodeTimeCursor } from "./time-cursor";
 import type { DecisionCore } from "../policy/decision-types";
 import type {
   AgentAction,
@@ -100,12 +99,5 @@ export function replayView(result: ReplayResult, sight: SpendSight): DecisionRep
 
 /** Cursor of an action in the newest-first order: its decision time and id. */
 export function actionCursor(row: ActionRow): string {
-  return Buffer.from(`${row.decidedAt.toISOString()}|${row.id}`).toString("base64url");
-}
-
-export function parseActionCursor(cursor: string): { decidedAt: Date; id: string } | null {
-  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
-  const decidedAt = new Date(at ?? "");
-  if (!id || !isUuid(id) || !isStorableDate(decidedAt)) return null;
-  return { decidedAt, id };
+  return encodeTimeCursor(row.decidedAt, row.id);
 }

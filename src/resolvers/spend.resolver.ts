@@ -1,28 +1,18 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import type { AdjustmentRow } from "../actions/spend-adjustments";
-import { UserInputError } from "../errors/errors";
 import type { GraphQLContext } from "../graphql/context";
 import { AgentAction } from "../schema/agent-action.types";
 import { spendSight } from "../actions/spend-privacy";
 import { Auth } from "../schema/directives";
 import { SpendAdjustment, SpendAdjustmentConnection, SpendAdjustmentFilter, SpendAdjustmentInput } from "../schema/spend-adjustment.types";
-import { isUuid } from "../validation/ids";
-import { isStorableDate } from "../validation/storable";
 import { actionView } from "./agent-action.views";
+import { encodeTimeCursor, timePage } from "./time-cursor";
 
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 200;
-
-const cursorOf = (row: AdjustmentRow) => Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString("base64url");
+const cursorOf = (row: AdjustmentRow) => encodeTimeCursor(row.createdAt, row.id);
 
 function pageOf(first: number | null, after: string | null) {
-  const limit = first ?? DEFAULT_PAGE;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new UserInputError(`first must be 1 to ${MAX_PAGE}`, "first");
-  if (!after) return { limit };
-  const [at, id] = Buffer.from(after, "base64url").toString().split("|");
-  const createdAt = new Date(at ?? "");
-  if (!id || !isUuid(id) || !isStorableDate(createdAt)) throw new UserInputError("Invalid cursor", "after");
-  return { limit, after: { createdAt, id } };
+  const page = timePage(first, after);
+  return { limit: page.limit, after: page.after && { createdAt: page.after.at, id: page.after.id } };
 }
 
 function adjustmentView(row: AdjustmentRow): SpendAdjustment {
