@@ -25,6 +25,7 @@ import { createApolloServer } from "./graphql/apollo-server";
 import { buildAppSchema } from "./graphql/build-schema";
 import { createExpressApp } from "./http/express-app";
 import { createMetrics } from "./http/metrics";
+import { renderIdePage } from "./http/playground";
 import { createRateLimiter } from "./rate-limit/rate-limiter";
 import { createLogger, type Logger } from "./logging/logger";
 import { buildAccountServices } from "./account-services";
@@ -139,7 +140,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
 
     const httpServer = http.createServer();
+    const idePage = renderIdePage("/graphql");
     const apollo = createApolloServer({
+      idePage,
       schema: buildAppSchema(overrides.extraResolvers),
       httpServer,
       logger,
@@ -160,6 +163,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         probes,
         services,
         principals,
+        idePage,
         agentPrincipals: createAgentPrincipalResolver({ db, versions, clock, logger }),
         db,
         rateLimiter: createRateLimiter(store, config.RATE_LIMIT_SCALE),

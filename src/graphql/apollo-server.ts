@@ -49,6 +49,8 @@ export function createApolloServer(options: {
   logger: Logger;
   /** Whether the schema may be introspected (INTROSPECTION). */
   introspection: boolean;
+  /** The IDE page served to browsers at the endpoint (its inline script is allowed by the CSP's hash). */
+  idePage: string;
   /** How long stopping waits for requests in flight before closing their connections. */
   stopGracePeriodMs?: number;
 }): ApolloServer<GraphQLContext> {
@@ -65,7 +67,7 @@ export function createApolloServer(options: {
     plugins: [
       ...armor.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.stopGracePeriodMs }),
-      ideLandingPagePlugin("/graphql"),
+      ideLandingPagePlugin(options.idePage),
       errorLoggingPlugin(options.logger),
     ],
     validationRules: armor.validationRules,

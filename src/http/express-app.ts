@@ -16,7 +16,7 @@ import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { Services } from "../services";
 import { healthRoutes, type Probe } from "./health.routes";
 import { metricsRoute, type Metrics } from "./metrics";
-import { ideAssetsRouter, renderIdePage } from "./playground";
+import { ideAssetsRouter } from "./playground";
 import { inlineScriptHashes, securityHeaders } from "./security-headers";
 import { createRefreshCookieJar } from "./refresh-cookie";
 import { requestMetaMiddleware } from "./request-meta.middleware";
@@ -32,6 +32,8 @@ export interface HttpDeps {
   probes: Probe[];
   services: Services;
   principals: PrincipalResolver;
+  /** The IDE page Apollo serves: the CSP allows its inline script by hash. */
+  idePage: string;
 }
 
 /** Malformed or oversized bodies get a GraphQL-shaped error, never a stack trace. */
@@ -46,7 +48,7 @@ export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLCon
   const { config, logger, metrics } = deps;
   const app = express();
   app.disable("x-powered-by");
-  app.use(securityHeaders({ https: config.PUBLIC_URL.startsWith("https:"), inlineScripts: inlineScriptHashes(renderIdePage("/graphql")) }));
+  app.use(securityHeaders({ https: config.PUBLIC_URL.startsWith("https:"), inlineScripts: inlineScriptHashes(deps.idePage) }));
   app.set("trust proxy", config.TRUST_PROXY);
   app.use(metrics.middleware);
   app.use(requestMetaMiddleware(logger));

@@ -33,8 +33,8 @@ export function renderIdePage(endpoint: string): string {
   return html.replace(/<link[^>]+fonts\.googleapis\.com[^>]*>/g, "");
 }
 
-export function ideLandingPagePlugin(endpoint: string): ApolloServerPlugin {
-  const html = renderIdePage(endpoint);
+/** Serves `html` (renderIdePage's page) as the landing page of the GraphQL endpoint. */
+export function ideLandingPagePlugin(html: string): ApolloServerPlugin {
   return {
     async serverWillStart() {
       return {
