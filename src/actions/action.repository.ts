@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
-import { rowsOf, type DbOrTx, type Tx } from "../db/database";
+import type { DbOrTx, Tx } from "../db/database";
 import { agentActions } from "../db/schema";
 
 export type ActionRow = typeof agentActions.$inferSelect;

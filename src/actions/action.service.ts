@@ -7,7 +7,6 @@ import type { Decision } from "../policy/decision-types";
 import type { CapCounter, Policy } from "../policy/policy-types";
 import { checkPolicyDraft, withCapIds, withRuleIds, type PolicyDraft } from "../policies/policy-validation";
 import type { PolicyService } from "../policies/policy.service";
-import type { RequestMeta } from "../request-meta";
 import { isUuid } from "../validation/ids";
 import { createActionDecider, type ActionTimeouts } from "./action-decider";
 import type { ActionInput } from "./action-input";

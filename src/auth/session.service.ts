@@ -2,7 +2,7 @@ import type { Clock } from "../clock";
 import type { Db } from "../db/database";
 import { AuditAction } from "../audit/audit-actions";
 import { recordAudit } from "../audit/audit-recorder";
-import { ForbiddenError, NotFoundError, UserInputError } from "../errors/errors";
+import { ForbiddenError, NotFoundError } from "../errors/errors";
 import type { RequestMeta } from "../request-meta";
 import { hasPermission, type Principal } from "./principal";
 import type { PrincipalVersions } from "./principal-versions";
