@@ -1,32 +1,18 @@
 import { describe, expect, it } from "vitest";
-import type { Outcome, ReasonCode } from "../../src/policy/decision-types";
+import { checkDecision, type DecisionCase } from "../support/decision-table";
 import { effectivePolicy } from "../../src/policy/effective-policy";
 import { evaluate, prepareChain } from "../../src/policy/evaluator";
-import type { CapCounter, CapWindow, Money, Policy } from "../../src/policy/policy-types";
-import { allowAll, cap, NOW, policy, request, restriction, rule, spendView, u } from "../support/policy-builders";
+import { allowAll, cap, NOW, policy, request, restriction, rule, u } from "../support/policy-builders";
 
 /**
  * Restriction layers (policies written by an agent's owner without policies:write) and lock
  * carve-outs (a locked rule binds narrower scopes only; inside its scope the most specific
  * pattern decides), as decision tables.
  */
-interface Case {
-  name: string;
-  chain: Policy[];
-  action?: string;
-  cost?: Money;
-  spend?: [CapCounter, CapWindow, Money][];
-  outcome: Outcome;
-  /** "policyId:ruleId" of the deciding rule, or null. */
-  rule?: string | null;
-  reasons?: ReasonCode[];
-  /** Every applicable cap as "policyId:capId", with whether it fits. */
-  caps?: [string, boolean][];
-}
 
 const adminCap = (limit: number) => allowAll([cap("day", "AGENT", "DAY", u(limit))]);
 
-const layerCases: Case[] = [
+const layerCases: DecisionCase[] = [
   {
     name: "a layer's ALLOW does not lift the chain's DENY (the default deny included)",
     chain: [policy("g", "GLOBAL", { rules: [rule("no", "payments.*", "DENY")] }), restriction("o", { rules: [rule("ok", "payments.transfer", "ALLOW")] })],
@@ -136,7 +122,7 @@ const layerCases: Case[] = [
   },
 ];
 
-const lockCases: Case[] = [
+const lockCases: DecisionCase[] = [
   {
     name: "deny the family except X: a same-scope exception wins for its more specific pattern",
     chain: [policy("g", "GLOBAL", { rules: [rule("fam", "llm.*", "DENY", { locked: true }), rule("x", "llm.chat", "ALLOW")] })],
@@ -204,17 +190,9 @@ const lockCases: Case[] = [
   },
 ];
 
-function check(c: Case): void {
-  const decision = evaluate(c.chain, request(c.action ?? "llm.completion", c.cost ?? u(1)), spendView(NOW, c.spend ?? []), NOW);
-  expect(decision.outcome).toBe(c.outcome);
-  const deciding = decision.decidingRule;
-  if (c.rule !== undefined) expect(deciding === null ? null : `${deciding.policyId}:${deciding.ruleId}`).toBe(c.rule);
-  if (c.reasons !== undefined) expect(decision.reasons.map((r) => r.code)).toEqual(c.reasons);
-  if (c.caps !== undefined) expect(decision.caps.map((k) => [`${k.policyId}:${k.capId}`, k.fits])).toEqual(c.caps);
-}
 
 describe("evaluate: restriction layers", () => {
-  it.each(layerCases)("$name", check);
+  it.each(layerCases)("$name", checkDecision);
 
   it("names the layer and what the chain would have said when a layer decides", () => {
     const decision = evaluate([allowAll(), restriction("o", { rules: [rule("no", "llm.*", "DENY")] })], request("llm.completion", u(1)), new Map(), NOW);
@@ -248,7 +226,7 @@ describe("evaluate: restriction layers", () => {
 });
 
 describe("evaluate: locks bind narrower scopes only", () => {
-  it.each(lockCases)("$name", check);
+  it.each(lockCases)("$name", checkDecision);
 
   it("effectivePolicy shows the carve-out: the exception decides, the locked family rule is overridden for it", () => {
     const view = effectivePolicy([policy("g", "GLOBAL", { rules: [rule("fam", "llm.*", "DENY", { locked: true }), rule("x", "llm.chat", "ALLOW")] })]);

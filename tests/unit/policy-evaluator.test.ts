@@ -1,30 +1,9 @@
-import { describe, expect, it } from "vitest";
-import type { Outcome, ReasonCode } from "../../src/policy/decision-types";
-import { evaluate } from "../../src/policy/evaluator";
-import {
-  type CapCounter,
-  type CapWindow,
-  type Money,
-  type Policy,
-} from "../../src/policy/policy-types";
-import { allowAll, cap, NOW, policy, request, rule, spendView, u } from "../support/policy-builders";
+import { describe, it } from "vitest";
+import { checkDecision, type DecisionCase } from "../support/decision-table";
+import { allowAll, cap, policy, rule, u } from "../support/policy-builders";
 
-interface Case {
-  name: string;
-  chain: Policy[];
-  action?: string;
-  cost?: Money;
-  spend?: [CapCounter, CapWindow, Money][];
-  outcome: Outcome;
-  /** "policyId:ruleId" of the deciding rule, or null. */
-  rule?: string | null;
-  reasons?: ReasonCode[];
-  /** Every applicable cap as "policyId:capId", with whether it fits. */
-  caps?: [string, boolean][];
-  wouldBe?: Outcome | null;
-}
 
-const cases: Case[] = [
+const cases: DecisionCase[] = [
   // Rule 2: no matching rule
   { name: "empty chain: GLOBAL default deny", chain: [], outcome: "DENIED", rule: null, reasons: ["NO_MATCHING_RULE"] },
   {
@@ -297,14 +276,5 @@ const cases: Case[] = [
 ];
 
 describe("evaluate: decision table", () => {
-  it.each(cases)("$name", (c) => {
-    const decision = evaluate(c.chain, request(c.action ?? "llm.completion", c.cost ?? u(1)), spendView(NOW, c.spend ?? []), NOW);
-    expect(decision.outcome).toBe(c.outcome);
-    const deciding = decision.decidingRule;
-    if (c.rule !== undefined) expect(deciding === null ? null : `${deciding.policyId}:${deciding.ruleId}`).toBe(c.rule);
-    if (c.reasons !== undefined) expect(decision.reasons.map((r) => r.code)).toEqual(c.reasons);
-    if (c.caps !== undefined) expect(decision.caps.map((k) => [`${k.policyId}:${k.capId}`, k.fits])).toEqual(c.caps);
-    expect(decision.wouldBe?.outcome ?? null).toBe(c.wouldBe ?? null);
-    for (const reason of decision.reasons) expect(reason.message.length).toBeGreaterThan(20);
-  });
+  it.each(cases)("$name", checkDecision);
 });
