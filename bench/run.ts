@@ -12,7 +12,8 @@ import { benchAgentActions } from "./agent-actions";
 import { compareEvaluators, formatComparison } from "./evaluator-compare";
 import { closedLoop, DURATION_S, load, median, ROUNDS, type Measured } from "./measure";
 import { createPostgresDatabase, REDIS_URL, uniqueRedisPrefix } from "../tests/support/backend";
-import { startServerProcess } from "../tests/support/server-process";
+import { startServerCommand } from "../tests/support/server-process";
+import { PROJECT_ROOT } from "../src/paths";
 
 const BCRYPT_COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 /** BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, evaluator). */
@@ -36,7 +37,9 @@ async function main(): Promise<void> {
   }
   const database = await createPostgresDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ais-bench-"));
-  const server = await startServerProcess({
+  // BENCH_PROFILE_DIR=dir: the server writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE_DIR)}`] : [];
+  const server = await startServerCommand(process.execPath, [...profile, path.join(PROJECT_ROOT, "dist/bench/floor-server.js")], {
     DATABASE_URL: database.url,
     REDIS_URL,
     REDIS_KEY_PREFIX: uniqueRedisPrefix(),
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
     RATE_LIMIT_SCALE: "1000000",
     MFA_REQUIRED_ROLES: "none",
     ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
-  }, 30_000, "dist/bench/floor-server.js");
+  });
   try {
     const email = `bench-${Date.now()}@example.com`;
     const password = "bench-password-123";

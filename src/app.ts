@@ -116,6 +116,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const policies = createPolicyService({ db, versions, roleCatalog, clock });
     const actions = createActionService({
       db,
+      flights: database.flights,
       clock,
       policies,
       chains: createChainCache({ versions, policies }),

@@ -1,6 +1,7 @@
 import type { AgentPrincipal } from "../auth/principal";
 import type { Clock } from "../clock";
 import type { Db } from "../db/database";
+import type { FlightDb } from "../db/flights";
 import { AppError, ConflictError, PolicyDeniedError, ServiceUnavailableError } from "../errors/errors";
 import { countersFor } from "../policy/counters";
 import type { Decision } from "../policy/decision-types";
@@ -56,7 +57,7 @@ export function failClosed(error: unknown): Error {
  * with the same decision id) and charges nothing more; with other input it is a CONFLICT.
  * Any failure of the database aborts the decision: nothing is allowed unchecked.
  */
-export function createActionDecider(deps: { db: Db; clock: Clock; chains: ChainCache; timeouts: ActionTimeouts }) {
+export function createActionDecider(deps: { db: Db; flights: FlightDb; clock: Clock; chains: ChainCache; timeouts: ActionTimeouts }) {
   const { db, clock, chains } = deps;
   const batcher = createDecisionBatcher(deps);
 

@@ -2,6 +2,7 @@ import { findAgent, listAgents } from "../agents/agent.repository";
 import { hasPermission, type AgentPrincipal, type Principal } from "../auth/principal";
 import type { Clock } from "../clock";
 import type { Db } from "../db/database";
+import type { FlightDb } from "../db/flights";
 import { ForbiddenError, NotFoundError, UserInputError } from "../errors/errors";
 import type { Decision } from "../policy/decision-types";
 import type { CapCounter, Policy } from "../policy/policy-types";
@@ -42,7 +43,7 @@ async function* replayPages(db: Db, filter: ActionFilter, limit: number): AsyncG
 /** An agent id no agent has: the chain of an owner or of everyone, without AGENT policies. */
 const NO_AGENT = "00000000-0000-0000-0000-000000000000";
 
-export function createActionService(deps: { db: Db; clock: Clock; chains: ChainCache; policies: PolicyService; timeouts: ActionTimeouts }) {
+export function createActionService(deps: { db: Db; flights: FlightDb; clock: Clock; chains: ChainCache; policies: PolicyService; timeouts: ActionTimeouts }) {
   const { db, clock, chains, policies } = deps;
   const decider = createActionDecider(deps);
   const lifecycle = createActionLifecycle(deps);

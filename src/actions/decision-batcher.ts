@@ -1,8 +1,11 @@
 import crypto from "node:crypto";
-import { auditBatchCall } from "../audit/audit-recorder";
+import { inArray } from "drizzle-orm";
+import { auditBatchRows } from "../audit/audit-recorder";
 import type { AuditEntry } from "../audit/audit-recorder";
 import type { Clock } from "../clock";
-import type { Db, Tx } from "../db/database";
+import type { Db } from "../db/database";
+import type { FlightDb, FlightTx } from "../db/flights";
+import { agentActions } from "../db/schema";
 import { countersFor, type CounterSpec } from "../policy/counters";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
@@ -11,8 +14,9 @@ import type { ActionRequest, Money } from "../policy/policy-types";
 import type { RequestMeta } from "../request-meta";
 import type { CheckedActionInput } from "./action-input";
 import { decisionAuditEntry } from "./action-audit";
-import { findByIdempotencyKeys, insertDecidedBatch, type ActionRow } from "./action.repository";
+import type { ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons } from "./decision-record";
+import { existingKeysStatement, lockCountersStatement, writeDecisionsStatement } from "./decision-statements";
 import { settleBound, storeSettleBound } from "../policy/settle-bound";
 import { createCounterLocks } from "./spend-ledger";
 
@@ -35,32 +39,38 @@ export type BatchResult = { kind: "decided"; row: ActionRow } | { kind: "existin
 
 const MAX_BATCH = 64;
 /**
- * Batches in flight per process. One: a second one would only wait in PostgreSQL for the
- * first one's counter locks (measured: two were no faster; the work, not the round trips,
- * bounds a batch).
+ * Batches in flight per process: one commits while the next one's flight waits in PostgreSQL
+ * for its counter locks, so the locks pass from one batch to the next without waiting for
+ * this process to turn around (one lane each, db/flights.ts).
  */
-const MAX_IN_FLIGHT = 1;
+const MAX_IN_FLIGHT = 2;
 const STATUS_OF = { ALLOWED: "RESERVED", PENDING_APPROVAL: "PENDING_APPROVAL", DENIED: "DENIED" } as const;
 const idempotencyId = (agentId: string, key: string) => `${agentId}\u0000${key}`;
+
+/** A counter row the batch needs is missing (see createCounterLocks). */
+class MissingCounters extends Error {}
 
 /**
  * Group commit for decisions. Every allowed action charges the GLOBAL counters, so decisions
  * cannot run side by side: each one has to read the spend the previous one left. Taking
  * them one transaction at a time would hold the hot counter locks for several round trips
- * per action. Instead each process queues its actions and decides them in batches: one
- * transaction locks the counters of the whole batch (in key order), decides the actions in
- * arrival order, each on the spend the ones before it left (so a cap's last room goes to
- * one action), then writes every action, every charge and every audit row in one
- * statement, and commits. An idle process decides an action at once (a batch of one); under
- * load, batches form while the previous transaction runs. Processes still exclude each
- * other through the row locks.
+ * per action. Instead each process queues its actions and decides them in batches, each
+ * batch one transaction sent in two flights (db/flights.ts): BEGIN, the lock of the whole
+ * batch's counters (in key order) and the idempotency lookup travel together; the actions
+ * are decided in arrival order, each on the spend the ones before it left (so a cap's last
+ * room goes to one action); every action, every charge, every audit row and COMMIT travel
+ * together. The hot locks are held for one turnaround of this process. Two batches are in
+ * flight at once, on two lanes: while one commits, the next one's lock already waits in
+ * PostgreSQL and gets the rows (with the spend just committed) as soon as they are free.
+ * An idle process decides an action at once (a batch of one); under load, batches form
+ * while the previous ones run. Processes exclude each other through the same row locks.
  *
  * Idempotency keys are checked under the counter locks: a concurrent transaction with the
  * same agent and key must lock the same AGENT counters, so it has committed (and is seen) or
  * has not started. Within a batch, a repeated key is decided once.
  */
-export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: ActionTimeouts }) {
-  const { db, clock, timeouts } = deps;
+export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: Clock; timeouts: ActionTimeouts }) {
+  const { db, flights, clock, timeouts } = deps;
   const queue: { pending: PendingDecision; resolve: (result: BatchResult) => void; reject: (error: unknown) => void }[] = [];
   let inFlight = 0;
   const counterLocks = createCounterLocks(db);
@@ -101,40 +111,44 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
   }
 
   /**
-   * `countersOf[i]`: the counters of `batch[i]` at `now`, the instant the whole batch is
-   * decided at; `specs`: their union.
+   * The batch's transaction, in two flights (db/flights.ts): BEGIN, the counter locks and the
+   * idempotency lookup travel together; the decisions are taken on what they return; the
+   * writes and COMMIT travel together. `countersOf[i]`: the counters of `batch[i]` at `now`,
+   * the instant the whole batch is decided at; `keys`: their union.
    */
   async function decideBatch(
-    tx: Tx,
+    tx: FlightTx,
     batch: readonly PendingDecision[],
     countersOf: readonly CounterSpec[][],
-    specs: readonly CounterSpec[],
+    keys: readonly string[],
     now: Date,
   ): Promise<BatchResult[]> {
-    const spend = await counterLocks.lock(tx, specs, now);
-
     const keyed = batch.flatMap((item) =>
       item.input.idempotencyKey === null ? [] : [{ agentId: item.request.agentId, key: item.input.idempotencyKey }],
     );
-    const earlier = new Map((await findByIdempotencyKeys(tx, keyed)).map((row) => [idempotencyId(row.agentId, row.idempotencyKey ?? ""), row]));
+    const [locked = [], found = []] = await tx.flight([lockCountersStatement(keys), ...(keyed.length > 0 ? [existingKeysStatement(keyed)] : [])]);
+    if (locked.length !== keys.length) throw new MissingCounters();
+    const spend = new Map(locked.map((row) => [String(row.key), BigInt(String(row.spend))]));
+    // An earlier action of the key: its id when it committed before, its row when decided in this batch.
+    const earlier = new Map<string, string | ActionRow>(found.map((row) => [idempotencyId(String(row.agent_id), String(row.idempotency_key)), String(row.id)]));
 
-    const results: BatchResult[] = [];
+    const results: (BatchResult | { kind: "existing"; id: string })[] = [];
     const rows: ActionRow[] = [];
     const audits: { meta: RequestMeta; entry: AuditEntry }[] = [];
     const charges = new Map<string, Money>();
     batch.forEach((item, index) => {
       const id = item.input.idempotencyKey === null ? null : idempotencyId(item.request.agentId, item.input.idempotencyKey);
       const existing = id === null ? undefined : earlier.get(id);
-      if (existing) {
-        results.push({ kind: "existing", row: existing });
+      if (existing !== undefined) {
+        results.push(typeof existing === "string" ? { kind: "existing", id: existing } : { kind: "existing", row: existing });
         return;
       }
-      const keys = (countersOf[index] ?? []).map((spec) => spec.key);
-      const view = new Map(keys.map((key) => [key, spend.get(key) ?? 0n]));
+      const counterKeys = (countersOf[index] ?? []).map((spec) => spec.key);
+      const view = new Map(counterKeys.map((key) => [key, spend.get(key) ?? 0n]));
       const decision = evaluate(item.chain, item.request, view, now);
-      const row = actionRow(item, decision, view, keys, now);
+      const row = actionRow(item, decision, view, counterKeys, now);
       if (decision.outcome === "ALLOWED") {
-        for (const key of keys) {
+        for (const key of counterKeys) {
           spend.set(key, (spend.get(key) ?? 0n) + row.estimatedCost);
           charges.set(key, (charges.get(key) ?? 0n) + row.estimatedCost);
         }
@@ -144,8 +158,16 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
       audits.push({ meta: item.meta, entry: decisionAuditEntry(row, decision, now) });
       results.push({ kind: "decided", row });
     });
-    if (rows.length > 0) await insertDecidedBatch(tx, rows, charges, now, auditBatchCall(audits));
-    return results;
+    if (rows.length > 0) await tx.flight([writeDecisionsStatement(rows, charges, now, auditBatchRows(audits))], { commit: true });
+    return existingRows(results);
+  }
+
+  /** Reads the committed actions a batch found by idempotency key (after its commit: rare). */
+  async function existingRows(results: readonly (BatchResult | { kind: "existing"; id: string })[]): Promise<BatchResult[]> {
+    const ids = results.flatMap((result) => ("id" in result ? [result.id] : []));
+    if (ids.length === 0) return results as BatchResult[];
+    const found = new Map((await db.select().from(agentActions).where(inArray(agentActions.id, ids))).map((row) => [row.id, row]));
+    return results.map((result) => ("id" in result ? { kind: "existing", row: found.get(result.id) as ActionRow } : result));
   }
 
   async function run(batch: typeof queue): Promise<void> {
@@ -153,8 +175,18 @@ export function createDecisionBatcher(deps: { db: Db; clock: Clock; timeouts: Ac
     const now = clock.now();
     const countersOf = pending.map((item) => countersFor(item.request, now));
     const specs = [...new Map(countersOf.flat().map((spec) => [spec.key, spec])).values()];
+    const keys = specs.map((spec) => spec.key).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     await counterLocks.ensure(specs);
-    const results = await db.transaction((tx) => decideBatch(tx, pending, countersOf, specs, now));
+    let results: BatchResult[];
+    try {
+      results = await flights.transaction((tx) => decideBatch(tx, pending, countersOf, keys, now));
+    } catch (error) {
+      if (!(error instanceof MissingCounters)) throw error;
+      // A counter this process believed created is not there: create it, then decide again.
+      counterLocks.forget(specs);
+      await counterLocks.ensure(specs);
+      results = await flights.transaction((tx) => decideBatch(tx, pending, countersOf, keys, now));
+    }
     batch.forEach((entry, index) => entry.resolve(results[index] as BatchResult));
   }
 

@@ -41,11 +41,11 @@ export async function lockCounters(tx: Tx, specs: readonly CounterSpec[], now: D
 }
 
 /**
- * The decision path's locking, cheaper than `lockCounters`: counter rows are never deleted,
- * so a process remembers which exist. Missing ones are created first, outside the decision's
- * transaction (`ensure`, autocommit); inside it, `lock` only has to SELECT ... FOR UPDATE
- * in key order (no new row versions; the charge then writes each row once). Should a row
- * be missing all the same, `lock` falls back to `lockCounters`.
+ * The decision path's counters: rows are never deleted, so a process remembers which exist.
+ * Missing ones are created first, outside the decision's transaction (`ensure`, autocommit);
+ * inside it, the decision only has to lock them (SELECT ... FOR UPDATE in key order: no new
+ * row versions; the charge then writes each row once). Should a row be missing all the
+ * same, the decision `forget`s the batch's counters and ensures them again.
  */
 export function createCounterLocks(db: Db) {
   const known = new Set<string>();
@@ -61,11 +61,8 @@ export function createCounterLocks(db: Db) {
       for (const spec of missing) known.add(spec.key);
     },
 
-    async lock(tx: Tx, specs: readonly CounterSpec[], now: Date): Promise<Map<string, Money>> {
-      const spend = await lockExisting(tx, specs.map((spec) => spec.key));
-      if (spend.size === specs.length) return spend;
+    forget(specs: readonly CounterSpec[]): void {
       for (const spec of specs) known.delete(spec.key);
-      return lockCounters(tx, specs, now);
     },
   };
 }

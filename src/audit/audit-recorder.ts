@@ -87,11 +87,18 @@ export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEnt
  * inside the transaction of the change, after its row locks.
  */
 export function auditBatchCall(entries: readonly { meta: RequestMeta; entry: AuditEntry }[]): SQL {
-  const rows = entries.map(({ meta, entry }) => {
+  return sql`audit_append_batch(${AUDIT_CHAIN_LOCK_KEY}, ${JSON.stringify(auditBatchRows(entries))}::jsonb)`;
+}
+
+/**
+ * The `p_rows` argument of `audit_append_batch` (for a statement written by hand, with
+ * AUDIT_CHAIN_LOCK_KEY as `p_lock_key`): each row's columns and its canonical content.
+ */
+export function auditBatchRows(entries: readonly { meta: RequestMeta; entry: AuditEntry }[]): Record<string, unknown>[] {
+  return entries.map(({ meta, entry }) => {
     const content = contentOf(meta, entry);
     return { ...content, occurredAt: content.occurredAt.toISOString(), canonical: canonicalAuditContent(content) };
   });
-  return sql`audit_append_batch(${AUDIT_CHAIN_LOCK_KEY}, ${JSON.stringify(rows)}::jsonb)`;
 }
 
 function contentOf(meta: RequestMeta, entry: AuditEntry): RecordedContent {

@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { MIGRATIONS_FOLDER } from "../paths";
+import { pgliteFlights, postgresFlights, type FlightDb } from "./flights";
 import { PrivateNodeFS } from "./private-nodefs";
 import * as schema from "./schema";
 
@@ -30,6 +31,8 @@ export function rowsOf<T>(result: unknown): T[] {
 export interface Database {
   readonly db: Db;
   readonly kind: "pglite" | "postgres";
+  /** Transactions sent in flights (flights.ts): the decision path's. */
+  readonly flights: FlightDb;
   /** Applies the migrations in `drizzle/`; safe when several processes start at once. */
   migrate(): Promise<void>;
   ping(): Promise<void>;
@@ -37,6 +40,9 @@ export interface Database {
 }
 
 const migrationsFolder = MIGRATIONS_FOLDER;
+
+/** Connections of the decision path's flights, beside the pool (see flights.ts). */
+export const DECISION_LANES = 2;
 
 /** Arbitrary, fixed key of the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK_KEY = 726_340_118;
@@ -58,20 +64,25 @@ export interface PostgresOptions {
  */
 export function openPostgres(url: string, options: PostgresOptions): Database {
   const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
-  const client = postgres(url, {
-    max: options.poolMax,
-    onnotice: () => undefined,
-    connect_timeout: (options.connectTimeoutMs ?? 5_000) / 1000,
-    connection: {
-      application_name: "agent-identity",
-      statement_timeout: statementTimeoutMs,
-      idle_in_transaction_session_timeout: statementTimeoutMs,
-    },
-  });
+  const connectWith = (max: number) =>
+    postgres(url, {
+      max,
+      onnotice: () => undefined,
+      connect_timeout: (options.connectTimeoutMs ?? 5_000) / 1000,
+      connection: {
+        application_name: "agent-identity",
+        statement_timeout: statementTimeoutMs,
+        idle_in_transaction_session_timeout: statementTimeoutMs,
+      },
+    });
+  const client = connectWith(options.poolMax);
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  // Two lanes: one batch of decisions commits while the next one waits for its locks.
+  const flights = postgresFlights(() => connectWith(1), DECISION_LANES);
   return {
     db,
     kind: "postgres",
+    flights,
     async migrate() {
       // No statement timeout here: waiting for another process's migrations is expected.
       const lockClient = postgres(url, { max: 1, onnotice: () => undefined, connect_timeout: (options.connectTimeoutMs ?? 5_000) / 1000 });
@@ -87,7 +98,7 @@ export function openPostgres(url: string, options: PostgresOptions): Database {
       await db.execute(sql`SELECT 1`);
     },
     async close() {
-      await client.end({ timeout: 5 });
+      await Promise.all([client.end({ timeout: 5 }), flights.close()]);
     },
   };
 }
@@ -103,6 +114,7 @@ export function openPglite(dataDir: string | undefined): Database {
   return {
     db,
     kind: "pglite",
+    flights: pgliteFlights(client),
     async migrate() {
       await migratePglite(drizzlePglite({ client }), { migrationsFolder });
     },

@@ -1,0 +1,84 @@
+/**
+ * The statements of the decision transaction (decision-batcher.ts), written for flights
+ * (db/flights.ts): fixed text, so each is prepared once per connection, with JSON
+ * parameters. Numbers come back as text (PGlite would return int8 as a float).
+ */
+import { AUDIT_CHAIN_LOCK_KEY } from "../audit/audit-recorder";
+import type { Statement } from "../db/flights";
+import type { Money } from "../policy/policy-types";
+import type { ActionRow } from "./action.repository";
+
+/**
+ * Locks the existing rows of these counters in key order (code-unit order, as everywhere a
+ * counter is locked, so two transactions cannot deadlock) and returns their spend. A
+ * missing counter is absent from the result.
+ */
+export function lockCountersStatement(keys: readonly string[]): Statement {
+  return {
+    text: `SELECT key, (reserved + settled)::text AS spend FROM spend_counters
+      WHERE key = ANY($1::text[]) ORDER BY key COLLATE "C" FOR UPDATE`,
+    params: [[...keys]],
+  };
+}
+
+/** The ids of the actions of these (agent, idempotency key) pairs that exist. */
+export function existingKeysStatement(pairs: readonly { agentId: string; key: string }[]): Statement {
+  return {
+    text: `SELECT a.id::text AS id, a.agent_id::text AS agent_id, a.idempotency_key
+      FROM agent_actions a JOIN jsonb_to_recordset($1::jsonb) AS p(agent_id uuid, key text)
+        ON a.agent_id = p.agent_id AND a.idempotency_key = p.key`,
+    params: [pairs.map((pair) => ({ agent_id: pair.agentId, key: pair.key }))],
+  };
+}
+
+/**
+ * Writes a batch of decided actions, charges their reservations (`charges`: amount per
+ * counter, summed over the batch) and appends their audit rows (`auditRows`, from
+ * auditBatchRows) in ONE statement, so the counter locks are held for that statement and
+ * the commit that travels with it. The caller has checked idempotency keys under the locks.
+ */
+export function writeDecisionsStatement(rows: readonly ActionRow[], charges: ReadonlyMap<string, Money>, now: Date, auditRows: unknown[]): Statement {
+  const actions = rows.map((row) => ({
+    id: row.id,
+    agent_id: row.agentId,
+    owner_id: row.ownerId,
+    action: row.action,
+    resource: row.resource,
+    estimated_cost: row.estimatedCost.toString(),
+    metadata: row.metadata,
+    idempotency_key: row.idempotencyKey,
+    input_hash: row.inputHash,
+    outcome: row.outcome,
+    status: row.status,
+    shadow_outcome: row.shadowOutcome,
+    reasons: row.reasons,
+    record: row.record,
+    counter_keys: row.counterKeys,
+    reserved: row.reserved.toString(),
+    decided_at: row.decidedAt.toISOString(),
+    expires_at: row.expiresAt?.toISOString() ?? null,
+  }));
+  const amounts = [...charges.entries()].filter(([, amount]) => amount > 0n).map(([key, amount]) => ({ key, amount: amount.toString() }));
+  return {
+    text: `
+    WITH inserted AS (
+      INSERT INTO agent_actions (id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
+        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at)
+      SELECT id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
+        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at
+      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, agent_id uuid, owner_id uuid, action text,
+        resource text, estimated_cost bigint, metadata jsonb, idempotency_key text, input_hash text, outcome action_outcome,
+        status action_status, shadow_outcome action_outcome, reasons jsonb, record jsonb, counter_keys text[], reserved bigint,
+        decided_at timestamptz, expires_at timestamptz)
+      RETURNING id
+    ), charged AS (
+      UPDATE spend_counters AS c SET reserved = c.reserved + v.amount, updated_at = $3::timestamptz
+      FROM jsonb_to_recordset($2::jsonb) AS v(key text, amount bigint)
+      WHERE c.key = v.key
+      RETURNING c.key
+    )
+    SELECT (SELECT count(*) FROM inserted)::text AS inserted, (SELECT count(*) FROM charged)::text AS charged,
+      audit_append_batch($4::bigint, $5::jsonb) AS chained`,
+    params: [actions, amounts, now.toISOString(), AUDIT_CHAIN_LOCK_KEY, auditRows],
+  };
+}
