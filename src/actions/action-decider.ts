@@ -3,7 +3,7 @@ import type { Clock } from "../clock";
 import type { Db } from "../db/database";
 import type { FlightDb } from "../db/flights";
 import { AppError, ConflictError, PolicyDeniedError, ServiceUnavailableError } from "../errors/errors";
-import { countersFor } from "../policy/counters";
+import { decisionCounters } from "../policy/counters";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
 import type { ActionRequest } from "../policy/policy-types";
@@ -108,7 +108,7 @@ export function createActionDecider(deps: { db: Db; flights: FlightDb; clock: Cl
       const input = checkActionInput(raw);
       const { chain, request } = await requestFor(agent, input);
       const now = clock.now();
-      const spend = await readSpend(db, countersFor(request, now).map((spec) => spec.key));
+      const spend = await readSpend(db, decisionCounters(chain, request, now).map((spec) => spec.key));
       return { decision: evaluate(chain, request, spend, now), at: now };
     },
   };

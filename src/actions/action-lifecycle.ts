@@ -5,7 +5,8 @@ import { hasPermission, type AgentPrincipal, type Principal } from "../auth/prin
 import type { Clock } from "../clock";
 import type { Db, Tx } from "../db/database";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors/errors";
-import { countersFor } from "../policy/counters";
+import { decisionCounters } from "../policy/counters";
+import { isExtraSignature } from "../policy/policy-types";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
 import { settleBound, storeSettleBound } from "../policy/settle-bound";
@@ -19,7 +20,7 @@ import { approvedDecision, auditStep, decisionDetails } from "./action-audit";
 import { dueForExpiry, findAction, openActionsOf, updateAction, type ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons, requestOf, type DecisionRecord } from "./decision-record";
 import { settleAction, type Outcome } from "./action-settle";
-import { lockCounters, lockExisting, reserve, settle } from "./spend-ledger";
+import { countActions, lockCounters, lockExisting, reserve, settle } from "./spend-ledger";
 import { checkReason } from "./spend-adjustments";
 import { spendSight } from "./spend-privacy";
 
@@ -110,7 +111,7 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
 
   /**
    * Approval re-decides the action against the chain and the spend of now: the approval
-   * stands in for REQUIRE_APPROVAL, nothing else. A rule that now denies or a cap without
+   * stands in for REQUIRE_APPROVAL and for soft caps without room, nothing else. A rule that now denies or a cap without
    * room denies the action (POLICY_DENIED to the approver, its reasons as the approver may
    * see them); otherwise the estimate is reserved as for an allowed action. The re-decision
    * is a decision of its own: recorded like a submission's (`record.approval`, which
@@ -123,9 +124,10 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
     }
     const { chain, ownerRoles } = await policies.agentChain(agent, tx);
     const request = { ...requestOf(row.record as unknown as DecisionRecord), ownerRoles };
-    const spend = await lockCounters(tx, countersFor(request, now), now);
+    const counters = decisionCounters(chain, request, now);
+    const spend = await lockCounters(tx, counters, now);
     const evaluated = evaluate(chain, request, spend, now);
-    const approval = buildDecisionRecord(request, spend, evaluated, now);
+    const approval = buildDecisionRecord(request, spend, evaluated, now, undefined, counters.filter(isExtraSignature).map((spec) => spec.key));
     const record: Record<string, unknown> = { ...(row.record as Record<string, unknown>), approval };
     const audited = (resolved: ActionRow, decision: Decision) =>
       auditStep(tx, meta, {
@@ -147,9 +149,10 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
       await audited(denied, evaluated);
       return { row: denied, error: deniedError(denied, spendSight({ kind: "user", user: approver })) };
     }
-    const keys = [...spend.keys()];
+    const keys = counters.filter((spec) => spec.measure !== "ACTIONS").map((spec) => spec.key);
     record.settleBound = storeSettleBound(settleBound(chain, request, evaluated.caps));
     await reserve(tx, keys, row.estimatedCost, now);
+    await countActions(tx, counters.filter((spec) => spec.measure === "ACTIONS").map((spec) => spec.key), now);
     const approved = await updateAction(tx, row.id, {
       status: "RESERVED",
       record,

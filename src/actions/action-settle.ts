@@ -2,7 +2,7 @@ import { AuditAction } from "../audit/audit-actions";
 import type { AgentPrincipal } from "../auth/principal";
 import type { Tx } from "../db/database";
 import { SettleRefusedError } from "../errors/errors";
-import { countersFor } from "../policy/counters";
+import { decisionCounters } from "../policy/counters";
 import { evaluate } from "../policy/evaluator";
 import type { ActionRequest, Money } from "../policy/policy-types";
 import {
@@ -98,7 +98,8 @@ export async function settleAction(
   } else {
     const { chain, ownerRoles } = await chainOf();
     const request: ActionRequest = { ...requestOf(record), ownerRoles, estimatedCost: actualCost };
-    const specs = countersFor(request, now);
+    // A late settle is a new charge of spend: its velocity counters were counted at the decision.
+    const specs = decisionCounters(chain, request, now).filter((spec) => spec.measure !== "ACTIONS");
     spend = await lockCounters(tx, specs, now);
     keys = specs.map((spec) => spec.key);
     const recorded = record.settleBound ? loadSettleBound(record.settleBound) : await legacyBound(record, { chain, ownerRoles });

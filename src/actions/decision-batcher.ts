@@ -6,11 +6,11 @@ import type { Clock } from "../clock";
 import type { Db } from "../db/database";
 import type { FlightDb, FlightTx } from "../db/flights";
 import { agentActions } from "../db/schema";
-import { countersFor, type CounterSpec } from "../policy/counters";
+import { decisionCounters, type CounterSpec } from "../policy/counters";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
 import type { ChainInput } from "../policy/policy-chain";
-import type { ActionRequest, Money } from "../policy/policy-types";
+import { isExtraSignature, type ActionRequest, type Money } from "../policy/policy-types";
 import type { RequestMeta } from "../request-meta";
 import type { CheckedActionInput } from "./action-input";
 import { decisionAuditEntry } from "./action-audit";
@@ -75,7 +75,7 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
   let inFlight = 0;
   const counterLocks = createCounterLocks(db);
 
-  function actionRow(item: PendingDecision, decision: Decision, spend: ReadonlyMap<string, Money>, keys: string[], now: Date): ActionRow {
+  function actionRow(item: PendingDecision, decision: Decision, spend: ReadonlyMap<string, Money>, counters: readonly CounterSpec[], now: Date): ActionRow {
     const { input, request } = item;
     const allowed = decision.outcome === "ALLOWED";
     const ttl = allowed ? timeouts.reservationTtlMs : decision.outcome === "PENDING_APPROVAL" ? timeouts.approvalTtlMs : null;
@@ -95,12 +95,20 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
       shadowOutcome: decision.wouldBe?.outcome ?? null,
       reasons: publicReasons(decision),
       record: {
-        ...(buildDecisionRecord(request, spend, decision, now, keys) as unknown as Record<string, unknown>),
+        ...(buildDecisionRecord(
+          request,
+          spend,
+          decision,
+          now,
+          counters.filter((spec) => !isExtraSignature(spec)).map((spec) => spec.key),
+          counters.filter(isExtraSignature).map((spec) => spec.key),
+        ) as unknown as Record<string, unknown>),
         // How far a settle may go, fixed by the chain the action was decided under.
         ...(allowed ? { settleBound: storeSettleBound(settleBound(item.chain, request, decision.caps)) } : {}),
       },
-      // Every counter of the request is charged, capped or not (see policy/counters.ts).
-      counterKeys: allowed ? keys : [],
+      // Every spend counter of the request is charged, capped or not (see policy/counters.ts);
+      // its velocity counters are not listed: their count is final, nothing releases it.
+      counterKeys: allowed ? counters.filter((spec) => spec.measure !== "ACTIONS").map((spec) => spec.key) : [],
       reserved: allowed ? input.estimatedCost : 0n,
       overrun: false,
       decidedAt: now,
@@ -135,7 +143,7 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
     const results: (BatchResult | { kind: "existing"; id: string })[] = [];
     const rows: ActionRow[] = [];
     const audits: { meta: RequestMeta; entry: AuditEntry }[] = [];
-    const charges = new Map<string, Money>();
+    const charges = new Map<string, { amount: Money; count: Money }>();
     batch.forEach((item, index) => {
       const id = item.input.idempotencyKey === null ? null : idempotencyId(item.request.agentId, item.input.idempotencyKey);
       const existing = id === null ? undefined : earlier.get(id);
@@ -143,14 +151,17 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
         results.push(typeof existing === "string" ? { kind: "existing", id: existing } : { kind: "existing", row: existing });
         return;
       }
-      const counterKeys = (countersOf[index] ?? []).map((spec) => spec.key);
-      const view = new Map(counterKeys.map((key) => [key, spend.get(key) ?? 0n]));
+      const counters = countersOf[index] ?? [];
+      const view = new Map(counters.map((spec) => [spec.key, spend.get(spec.key) ?? 0n]));
       const decision = evaluate(item.chain, item.request, view, now);
-      const row = actionRow(item, decision, view, counterKeys, now);
+      const row = actionRow(item, decision, view, counters, now);
       if (decision.outcome === "ALLOWED") {
-        for (const key of counterKeys) {
-          spend.set(key, (spend.get(key) ?? 0n) + row.estimatedCost);
-          charges.set(key, (charges.get(key) ?? 0n) + row.estimatedCost);
+        for (const spec of counters) {
+          const counted = spec.measure === "ACTIONS";
+          const added = counted ? 1n : row.estimatedCost;
+          spend.set(spec.key, (spend.get(spec.key) ?? 0n) + added);
+          const sum = charges.get(spec.key) ?? { amount: 0n, count: 0n };
+          charges.set(spec.key, counted ? { ...sum, count: sum.count + 1n } : { ...sum, amount: sum.amount + added });
         }
       }
       if (id !== null) earlier.set(id, row);
@@ -173,7 +184,7 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
   async function run(batch: typeof queue): Promise<void> {
     const pending = batch.map((entry) => entry.pending);
     const now = clock.now();
-    const countersOf = pending.map((item) => countersFor(item.request, now));
+    const countersOf = pending.map((item) => decisionCounters(item.chain, item.request, now));
     const specs = [...new Map(countersOf.flat().map((spec) => [spec.key, spec])).values()];
     const keys = specs.map((spec) => spec.key).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     await counterLocks.ensure(specs);

@@ -28,12 +28,19 @@ export interface DecisionRecord {
     action: string;
     resource: string | null;
     estimatedCost: string;
+    /** Only for an action of a run. */
+    runId?: string;
   };
   /**
    * Spend before the decision of each of the request's fifteen counters, in the order of
    * `countersFor(request, at)` (the keys follow from the request and the instant).
    */
   spend: string[];
+  /**
+   * Spend before the decision of each extra counter the chain made it read (velocity, pattern
+   * and run caps: policy/counters.ts), by key; only when there were any.
+   */
+  extraSpend?: Record<string, string>;
   /** Every policy version the evaluation considered, enforced and shadow. */
   policies: { id: string; version: number; mode: string }[];
   outcome: string;
@@ -92,8 +99,18 @@ export function decisionDigest(decision: Decision, format: DecisionFormat = DECI
   return crypto.createHash("sha256").update(json).digest("hex");
 }
 
-/** `counterKeys`: the request's `countersFor` keys at `at`, when the caller has them. */
-export function buildDecisionRecord(request: ActionRequest, spend: SpendView, decision: Decision, at: Date, counterKeys?: readonly string[]): DecisionRecord {
+/**
+ * `counterKeys`: the request's `countersFor` keys at `at`, when the caller has them; `extraKeys`:
+ * the extra counters it read (`extraCountersFor`).
+ */
+export function buildDecisionRecord(
+  request: ActionRequest,
+  spend: SpendView,
+  decision: Decision,
+  at: Date,
+  counterKeys?: readonly string[],
+  extraKeys: readonly string[] = [],
+): DecisionRecord {
   const considered = new Map<string, { id: string; version: number; mode: string }>();
   for (const ref of [...decision.policies, ...(decision.wouldBe?.policies ?? [])]) {
     considered.set(`${ref.id}@${ref.version}`, { id: ref.id, version: ref.version, mode: ref.mode });
@@ -108,8 +125,10 @@ export function buildDecisionRecord(request: ActionRequest, spend: SpendView, de
       action: request.action,
       resource: request.resource ?? null,
       estimatedCost: request.estimatedCost.toString(),
+      ...(request.runId ? { runId: request.runId } : {}),
     },
     spend: (counterKeys ?? countersFor(request, at).map((counter) => counter.key)).map((key) => (spend.get(key) ?? 0n).toString()),
+    ...(extraKeys.length === 0 ? {} : { extraSpend: Object.fromEntries(extraKeys.map((key) => [key, (spend.get(key) ?? 0n).toString()])) }),
     policies: [...considered.values()],
     outcome: decision.outcome,
     decisionSha256: decisionDigest(decision),
@@ -117,12 +136,15 @@ export function buildDecisionRecord(request: ActionRequest, spend: SpendView, de
 }
 
 export function requestOf(record: DecisionRecord): ActionRequest {
-  return { ...record.request, estimatedCost: BigInt(record.request.estimatedCost) };
+  const { runId, ...request } = record.request;
+  return { ...request, estimatedCost: BigInt(record.request.estimatedCost), runId: runId ?? null };
 }
 
 export function spendOf(record: DecisionRecord): Map<string, Money> {
   const counters = countersFor(record.request, new Date(record.at));
-  return new Map(counters.map((counter, index) => [counter.key, BigInt(record.spend[index] ?? "0")]));
+  const spend = new Map(counters.map((counter, index) => [counter.key, BigInt(record.spend[index] ?? "0")]));
+  for (const [key, value] of Object.entries(record.extraSpend ?? {})) spend.set(key, BigInt(value));
+  return spend;
 }
 
 /**

@@ -32,12 +32,18 @@ export function existingKeysStatement(pairs: readonly { agentId: string; key: st
 }
 
 /**
- * Writes a batch of decided actions, charges their reservations (`charges`: amount per
- * counter, summed over the batch) and appends their audit rows (`auditRows`, from
+ * Writes a batch of decided actions, charges their reservations (`charges`: per counter,
+ * summed over the batch, the amount to reserve and, on a velocity counter, the actions to
+ * count as settled at once) and appends their audit rows (`auditRows`, from
  * auditBatchRows) in ONE statement, so the counter locks are held for that statement and
  * the commit that travels with it. The caller has checked idempotency keys under the locks.
  */
-export function writeDecisionsStatement(rows: readonly ActionRow[], charges: ReadonlyMap<string, Money>, now: Date, auditRows: unknown[]): Statement {
+export function writeDecisionsStatement(
+  rows: readonly ActionRow[],
+  charges: ReadonlyMap<string, { amount: Money; count: Money }>,
+  now: Date,
+  auditRows: unknown[],
+): Statement {
   const actions = rows.map((row) => ({
     id: row.id,
     agent_id: row.agentId,
@@ -58,7 +64,9 @@ export function writeDecisionsStatement(rows: readonly ActionRow[], charges: Rea
     decided_at: row.decidedAt.toISOString(),
     expires_at: row.expiresAt?.toISOString() ?? null,
   }));
-  const amounts = [...charges.entries()].filter(([, amount]) => amount > 0n).map(([key, amount]) => ({ key, amount: amount.toString() }));
+  const amounts = [...charges.entries()]
+    .filter(([, charge]) => charge.amount > 0n || charge.count > 0n)
+    .map(([key, charge]) => ({ key, amount: charge.amount.toString(), count: charge.count.toString() }));
   return {
     text: `
     WITH inserted AS (
@@ -72,8 +80,8 @@ export function writeDecisionsStatement(rows: readonly ActionRow[], charges: Rea
         decided_at timestamptz, expires_at timestamptz)
       RETURNING id
     ), charged AS (
-      UPDATE spend_counters AS c SET reserved = c.reserved + v.amount, updated_at = $3::timestamptz
-      FROM jsonb_to_recordset($2::jsonb) AS v(key text, amount bigint)
+      UPDATE spend_counters AS c SET reserved = c.reserved + v.amount, settled = c.settled + v.count, updated_at = $3::timestamptz
+      FROM jsonb_to_recordset($2::jsonb) AS v(key text, amount bigint, count bigint)
       WHERE c.key = v.key
       RETURNING c.key
     )

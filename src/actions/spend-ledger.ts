@@ -24,20 +24,26 @@ export async function lockCounters(tx: Tx, specs: readonly CounterSpec[], now: D
   const rows = await tx
     .insert(spendCounters)
     .values(
-      ordered.map((spec) => ({
-        key: spec.key,
-        per: spec.per,
-        window: spec.window,
-        subject: spec.subject,
-        windowStart: spec.windowStart,
-        windowEnd: spec.windowEnd,
-        updatedAt: now,
-      })),
+      ordered.map((spec) => ({ ...counterRowOf(spec), updatedAt: now })),
     )
     .onConflictDoUpdate({ target: spendCounters.key, set: { updatedAt: sql`${spendCounters.updatedAt}` } })
     .returning({ key: spendCounters.key, reserved: spendCounters.reserved, settled: spendCounters.settled });
   for (const row of rows) spend.set(row.key, row.reserved + row.settled);
   return spend;
+}
+
+/** The row that creates a counter. */
+function counterRowOf(spec: CounterSpec) {
+  return {
+    key: spec.key,
+    per: spec.per,
+    window: spec.window,
+    subject: spec.subject,
+    measure: spec.measure ?? null,
+    pattern: spec.pattern ?? null,
+    windowStart: spec.windowStart,
+    windowEnd: spec.windowEnd,
+  };
 }
 
 /**
@@ -55,7 +61,7 @@ export function createCounterLocks(db: Db) {
       if (missing.length === 0) return;
       await db
         .insert(spendCounters)
-        .values(missing.map((spec) => ({ key: spec.key, per: spec.per, window: spec.window, subject: spec.subject, windowStart: spec.windowStart, windowEnd: spec.windowEnd })))
+        .values(missing.map(counterRowOf))
         .onConflictDoNothing();
       if (known.size > 500_000) known.clear();
       for (const spec of missing) known.add(spec.key);
@@ -93,6 +99,15 @@ export async function reserve(tx: Tx, keys: readonly string[], amount: Money, no
 }
 
 /** Turns a reservation of `reserved` into a charge of `charged` (0 to just release it). */
+/** Counts one allowed action on each velocity counter (settled at once: nothing releases it). */
+export async function countActions(tx: Tx, keys: readonly string[], now: Date): Promise<void> {
+  if (keys.length === 0) return;
+  await tx
+    .update(spendCounters)
+    .set({ settled: sql`${spendCounters.settled} + 1`, updatedAt: now })
+    .where(inArray(spendCounters.key, [...keys]));
+}
+
 export async function settle(tx: Tx, keys: readonly string[], reserved: Money, charged: Money, now: Date): Promise<void> {
   if (keys.length === 0 || (reserved === 0n && charged === 0n)) return;
   await tx

@@ -7,7 +7,7 @@
 import { resolveCaps } from "../policy/cap-resolution";
 import { appliesTo } from "../policy/policy-chain";
 import { countersFor } from "../policy/counters";
-import { CAP_WINDOWS, type CapCounter, type CapWindow, type Money, type Policy, type PolicyScope } from "../policy/policy-types";
+import { CAP_WINDOWS, isExtraSignature, type CapCounter, type CapWindow, type Money, type Policy, type PolicyScope } from "../policy/policy-types";
 import type { DbOrTx } from "../db/database";
 import { adjustedByCounter } from "./spend-adjustments";
 import { readCounters } from "./spend-ledger";
@@ -66,7 +66,8 @@ export async function spendReport(
   const [rows, adjustments] = await Promise.all([readCounters(db, keys), adjustedByCounter(db, keys)]);
   const request = { ...ids, ownerRoles };
   const enforced = chain.filter((policy) => policy.enabled && policy.mode === "ENFORCE" && appliesTo(policy, request));
-  const groups = resolveCaps(enforced).filter((group) => group.per === per);
+  // The report's counters are the base ones: velocity, pattern and run caps read counters of their own.
+  const groups = resolveCaps(enforced).filter((group) => group.per === per && !isExtraSignature(group));
   const windows = specs.map((spec): SpendWindow => {
     const row = rows.get(spec.key);
     const reserved = row?.reserved ?? 0n;

@@ -54,6 +54,10 @@ export function storeRule(rule: ActionRule): StoredRule {
 export function storeCap(cap: SpendCap): StoredCap {
   const stored: StoredCap = { id: cap.id, per: cap.per, window: cap.window, limit: cap.limit.toString(), locked: cap.locked };
   if (cap.overrunAllowance !== undefined) stored.overrunAllowance = cap.overrunAllowance.toString();
+  if (cap.measure !== undefined) stored.measure = cap.measure;
+  if (cap.pattern !== undefined) stored.pattern = cap.pattern;
+  if (cap.soft !== undefined) stored.soft = cap.soft;
+  if (cap.thresholds !== undefined) stored.thresholds = [...cap.thresholds];
   return stored;
 }
 
@@ -67,6 +71,10 @@ export function loadRule(stored: StoredRule): ActionRule {
 export function loadCap(stored: StoredCap): SpendCap {
   const cap: SpendCap = { id: stored.id, per: stored.per, window: stored.window, limit: money(stored.limit), locked: stored.locked };
   if (stored.overrunAllowance !== undefined) cap.overrunAllowance = money(stored.overrunAllowance);
+  if (stored.measure !== undefined) cap.measure = stored.measure;
+  if (stored.pattern !== undefined) cap.pattern = stored.pattern;
+  if (stored.soft !== undefined) cap.soft = stored.soft;
+  if (stored.thresholds !== undefined) cap.thresholds = [...stored.thresholds];
   return cap;
 }
 

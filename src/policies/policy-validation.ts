@@ -11,7 +11,10 @@ import { validatePattern } from "../policy/pattern";
 import {
   CAP_COUNTERS,
   CAP_WINDOWS,
+  isExtraSignature,
+  MAX_THRESHOLDS,
   POLICY_SCOPES,
+  signatureOf,
   RULE_EFFECTS,
   type ActionRule,
   type CapCounter,
@@ -41,9 +44,15 @@ export interface RuleDraft {
 export interface CapDraft {
   per: string;
   window: string;
-  limit: bigint;
+  /** Spend limit (micro-units); exactly one of `limit` and `maxActions`. */
+  limit?: bigint | null;
+  /** Velocity limit: at most this many allowed actions in the window. */
+  maxActions?: number | null;
   overrunAllowance?: bigint | null;
   locked?: boolean | null;
+  pattern?: string | null;
+  soft?: boolean | null;
+  thresholds?: readonly number[] | null;
 }
 
 /** PolicyInput as the resolver passes it on (Money already parsed to bigint). */
@@ -142,30 +151,73 @@ export function checkRules(drafts: readonly RuleDraft[]): RuleContent[] {
 /**
  * Caps. `per: GLOBAL` (all agents' spend) only in a GLOBAL policy: a narrower scope may not
  * constrain everyone. `per: OWNER` is accepted in every scope, AGENT included: there it caps
- * the owner's total spend as this agent's actions see it.
+ * the owner's total spend as this agent's actions see it; but a cap per OWNER with its own
+ * counter (a pattern, ACTIONS or a MINUTE window) not at AGENT scope, because such a counter
+ * is charged only by actions whose chain holds the cap (policy/counters.ts) and the owner's
+ * other agents would escape it. One cap per signature (per, window, measure, pattern).
  */
 export function checkCaps(scope: PolicyScope, drafts: readonly CapDraft[]): CapContent[] {
   if (drafts.length > MAX_CAPS) throw new UserInputError(`A policy holds at most ${MAX_CAPS} caps`, "caps");
   const seen = new Map<string, number>();
   return drafts.map((draft, index) => {
     const at = `caps[${index}]`;
-    const per = oneOf<CapCounter>(CAP_COUNTERS, draft.per, `${at}.per`, "cap counter");
-    const window = oneOf<CapWindow>(CAP_WINDOWS, draft.window, `${at}.window`, "cap window");
-    if (per === "GLOBAL" && scope !== "GLOBAL") {
+    const cap = checkCap(draft, at);
+    if (cap.per === "GLOBAL" && scope !== "GLOBAL") {
       throw new UserInputError("A cap per GLOBAL (all agents) belongs in a GLOBAL policy only", `${at}.per`);
     }
-    const key = `${per}/${window}`;
+    if (cap.per === "OWNER" && scope === "AGENT" && isExtraSignature(cap)) {
+      throw new UserInputError(
+        "A cap per OWNER with a pattern, ACTIONS or a MINUTE window belongs in a USER, ROLE or GLOBAL policy: the owner's other agents would not count here",
+        `${at}.per`,
+      );
+    }
+    const key = signatureOf(cap);
     const first = seen.get(key);
     if (first !== undefined) {
-      throw new UserInputError(`${at} repeats the counter and window of caps[${first}]: one cap per (per, window) in a policy`, `${at}.window`);
+      throw new UserInputError(`${at} repeats the counter, window, measure and pattern of caps[${first}]: one such cap in a policy`, `${at}.window`);
     }
     seen.set(key, index);
-    const cap: CapContent = { per, window, limit: amount(draft.limit, `${at}.limit`), locked: draft.locked === true };
-    if (draft.overrunAllowance !== undefined && draft.overrunAllowance !== null) {
-      cap.overrunAllowance = amount(draft.overrunAllowance, `${at}.overrunAllowance`);
-    }
     return cap;
   });
+}
+
+function checkCap(draft: CapDraft, at: string): CapContent {
+  const per = oneOf<CapCounter>(CAP_COUNTERS, draft.per, `${at}.per`, "cap counter");
+  const window = oneOf<CapWindow>(CAP_WINDOWS, draft.window, `${at}.window`, "cap window");
+  const hasLimit = draft.limit !== undefined && draft.limit !== null;
+  const hasMaxActions = draft.maxActions !== undefined && draft.maxActions !== null;
+  if (hasLimit === hasMaxActions) throw new UserInputError("A cap has exactly one of limit (spend) and maxActions (a number of actions)", `${at}.limit`);
+  const cap: CapContent = hasMaxActions
+    ? { per, window, limit: actionCount(draft.maxActions, `${at}.maxActions`), locked: draft.locked === true, measure: "ACTIONS" }
+    : { per, window, limit: amount(draft.limit, `${at}.limit`), locked: draft.locked === true };
+  if (draft.overrunAllowance !== undefined && draft.overrunAllowance !== null) {
+    if (cap.measure === "ACTIONS") throw new UserInputError("A cap on a number of actions has no overrun allowance", `${at}.overrunAllowance`);
+    cap.overrunAllowance = amount(draft.overrunAllowance, `${at}.overrunAllowance`);
+  }
+  if (draft.pattern !== undefined && draft.pattern !== null) {
+    const problem = validatePattern(draft.pattern);
+    if (problem !== null) throw new UserInputError(problem, `${at}.pattern`);
+    if (draft.pattern !== "*") cap.pattern = draft.pattern;
+  }
+  if (draft.soft === true) cap.soft = true;
+  if (draft.thresholds !== undefined && draft.thresholds !== null && draft.thresholds.length > 0) {
+    cap.thresholds = checkThresholds(draft.thresholds, `${at}.thresholds`);
+  }
+  return cap;
+}
+
+function actionCount(value: unknown, field: string): bigint {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new UserInputError("maxActions must be a whole number, 0 or more", field);
+  return BigInt(value);
+}
+
+/** Percentages of the limit, 1 to 100, at most MAX_THRESHOLDS; stored ascending, without repeats. */
+function checkThresholds(values: readonly number[], field: string): number[] {
+  if (values.length > MAX_THRESHOLDS) throw new UserInputError(`A cap has at most ${MAX_THRESHOLDS} thresholds`, field);
+  for (const value of values) {
+    if (!Number.isInteger(value) || value < 1 || value > 100) throw new UserInputError("A threshold is a whole percentage of the limit, 1 to 100", field);
+  }
+  return [...new Set(values)].sort((a, b) => a - b);
 }
 
 /** Every pure check of a draft, in field order; the first problem is thrown. */
@@ -188,7 +240,7 @@ export function checkPolicyDraft(draft: PolicyDraft): PolicyContent {
 /**
  * Ids for the rules of a new version: a rule keeps the id of the previous version's rule with
  * the same pattern (patterns are unique in a policy), even when its effect, limit or lock
- * changed; a new pattern gets a new id. Caps likewise by (per, window).
+ * changed; a new pattern gets a new id. Caps likewise by signature (per, window, measure, pattern).
  */
 export function withRuleIds(previous: readonly ActionRule[], next: readonly RuleContent[], newId: () => string): ActionRule[] {
   const byPattern = new Map(previous.map((rule) => [rule.pattern, rule.id]));
@@ -196,6 +248,6 @@ export function withRuleIds(previous: readonly ActionRule[], next: readonly Rule
 }
 
 export function withCapIds(previous: readonly SpendCap[], next: readonly CapContent[], newId: () => string): SpendCap[] {
-  const byKey = new Map(previous.map((cap) => [`${cap.per}/${cap.window}`, cap.id]));
-  return next.map((cap) => ({ id: byKey.get(`${cap.per}/${cap.window}`) ?? newId(), ...cap }));
+  const byKey = new Map(previous.map((cap) => [signatureOf(cap), cap.id]));
+  return next.map((cap) => ({ id: byKey.get(signatureOf(cap)) ?? newId(), ...cap }));
 }

@@ -19,6 +19,7 @@ export type ReasonCode =
   | "NO_MATCHING_RULE"
   | "COST_OVER_RULE_MAX"
   | "CAP_EXCEEDED"
+  | "SOFT_CAP_EXCEEDED"
   | "INVALID_COST"
   | "INVALID_ACTION";
 
@@ -32,9 +33,15 @@ export interface CapCheck extends CapRef {
   /** ISO end (exclusive) of the window instance; null for TOTAL. */
   windowEnd: string | null;
   spentBefore: Money;
-  /** spentBefore + cost when the outcome is ALLOWED (the reservation), else spentBefore. */
+  /**
+   * spentBefore + cost (+ 1 for a cap on ACTIONS) when the outcome is ALLOWED (the
+   * reservation), else spentBefore.
+   */
   spentAfter: Money;
-  /** spentBefore + cost <= limit. Reported for every outcome, binding only for non-DENY rules. */
+  /**
+   * spentBefore + cost <= limit (+ 1 for ACTIONS). Reported for every outcome, binding only
+   * for non-DENY rules; a soft cap that does not fit holds the action for approval.
+   */
   fits: boolean;
 }
 

@@ -15,8 +15,10 @@
  *    layer's deciding rules (COST_OVER_RULE_MAX), and every applicable cap (cap-resolution.ts,
  *    the chain's and every layer's) must have room,
  *    spentBefore + cost <= limit (CAP_EXCEEDED). Any failure: DENIED.
- * 4. Otherwise ALLOWED (the cost is to be reserved on every cap's counter) or
- *    PENDING_APPROVAL. A held action reserves nothing (its caps report spentAfter =
+ * 4. A soft cap without room holds the action (PENDING_APPROVAL, SOFT_CAP_EXCEEDED) where a
+ *    hard one would deny it; hard caps and rule limits still deny first.
+ * 5. Otherwise ALLOWED (the cost is to be reserved on every cap's counter, 1 on a cap on
+ *    ACTIONS) or PENDING_APPROVAL. A held action reserves nothing (its caps report spentAfter =
  *    spentBefore): the caller re-evaluates when it is approved, against the spend of then.
  *
  * SHADOW policies are evaluated in a second pass: the real decision considers the ENFORCE
@@ -32,10 +34,11 @@
 import { resolveLayeredCaps } from "./cap-resolution";
 import type { CapCheck, Decision, DecisionCore, Reason } from "./decision-types";
 import { resolveLayeredRules } from "./layered-resolution";
-import { validateActionName } from "./pattern";
+import { matchesPattern, validateActionName } from "./pattern";
 import { policyRef, preparedFor, type ChainInput, type ChainParts } from "./policy-chain";
 import {
   capKey,
+  capSubject,
   serializeCapKey,
   spentOf,
   windowBounds,
@@ -121,20 +124,33 @@ function decide(parts: ChainParts, request: ActionRequest, spend: SpendView, now
     ...rules.limitRules
       .filter((limited) => limited.maxCostPerAction !== null && cost > limited.maxCostPerAction)
       .map((limited) => costOverMaxReason(limited, cost)),
-    ...caps.filter((cap) => !cap.fits).map((cap) => capExceededReason(cap, cost)),
+    ...caps.filter((cap) => !cap.fits && !cap.soft).map((cap) => capExceededReason(cap, cost)),
   ];
   if (failures.length > 0) return denied(failures, rule);
 
-  if (rule.effect === "REQUIRE_APPROVAL") {
-    return { outcome: "PENDING_APPROVAL", reasons: [ruleSaid], decidingRule: rule, caps, policies: refs };
+  const softFailures = caps.filter((cap) => !cap.fits && cap.soft).map((cap) => capExceededReason(cap, cost));
+  if (rule.effect === "REQUIRE_APPROVAL" || softFailures.length > 0) {
+    const reasons = rule.effect === "REQUIRE_APPROVAL" ? [ruleSaid, ...softFailures] : softFailures;
+    return { outcome: "PENDING_APPROVAL", reasons, decidingRule: rule, caps, policies: refs };
   }
-  const reserved = caps.map((cap) => ({ ...cap, spentAfter: cap.spentBefore + cost }));
+  const reserved = caps.map((cap) => ({ ...cap, spentAfter: cap.spentBefore + charge(cap, cost) }));
   return { outcome: "ALLOWED", reasons: [ruleSaid], decidingRule: rule, caps: reserved, policies: refs };
 }
 
-/** Every applicable cap with its counter and spend; spentAfter = spentBefore until ALLOWED. */
+/** What an allowed action adds to a cap's counter: its cost, or 1 for a cap on ACTIONS. */
+export function charge(cap: { measure?: "ACTIONS" }, cost: Money): Money {
+  return cap.measure === "ACTIONS" ? 1n : cost;
+}
+
+/**
+ * Every applicable cap with its counter and spend; spentAfter = spentBefore until ALLOWED.
+ * A cap with a pattern the action does not match, or per RUN for an action outside a run,
+ * does not count this action and is not listed.
+ */
 function checkCaps(parts: ChainParts, request: ActionRequest, spend: SpendView, now: Date, cost: Money): CapCheck[] {
   return resolveLayeredCaps(parts.overrides, parts.layers).flatMap((group) => {
+    if (group.pattern !== undefined && !matchesPattern(group.pattern, request.action)) return [];
+    if (capSubject(group.per, request) === null) return [];
     const key = capKey(group, request, now);
     const serialized = serializeCapKey(key);
     const end = windowBounds(group.window, now).end;
@@ -147,7 +163,7 @@ function checkCaps(parts: ChainParts, request: ActionRequest, spend: SpendView, 
       windowEnd: end === null ? null : end.toISOString(),
       spentBefore,
       spentAfter: spentBefore,
-      fits: spentBefore + cost <= cap.limit,
+      fits: spentBefore + charge(cap, cost) <= cap.limit,
     }));
   });
 }

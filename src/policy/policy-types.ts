@@ -18,13 +18,27 @@ export type PolicyScope = (typeof POLICY_SCOPES)[number];
 export const RULE_EFFECTS = ["ALLOW", "REQUIRE_APPROVAL", "DENY"] as const;
 export type RuleEffect = (typeof RULE_EFFECTS)[number];
 
-export const CAP_COUNTERS = ["AGENT", "OWNER", "GLOBAL"] as const;
-/** Whose spend a cap counts: this agent, all agents of its owner, or all agents. */
+export const CAP_COUNTERS = ["AGENT", "OWNER", "GLOBAL", "RUN"] as const;
+/**
+ * Whose spend a cap counts: this agent, all agents of its owner, all agents, or the actions
+ * of one run (a cap per RUN applies only to actions that name their run).
+ */
 export type CapCounter = (typeof CAP_COUNTERS)[number];
+/** The counters every action charges, whatever caps exist (counters.ts). */
+export const BASE_COUNTERS = ["AGENT", "OWNER", "GLOBAL"] as const satisfies readonly CapCounter[];
 
-export const CAP_WINDOWS = ["HOUR", "DAY", "WEEK", "MONTH", "TOTAL"] as const;
+export const CAP_WINDOWS = ["MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "TOTAL"] as const;
 /** UTC calendar windows (a WEEK starts Monday 00:00 UTC); TOTAL never resets. */
 export type CapWindow = (typeof CAP_WINDOWS)[number];
+/** The windows of the counters every action charges (counters.ts). */
+export const BASE_WINDOWS = ["HOUR", "DAY", "WEEK", "MONTH", "TOTAL"] as const satisfies readonly CapWindow[];
+
+export const CAP_MEASURES = ["COST", "ACTIONS"] as const;
+/** What a cap counts: spend (micro-units), or allowed actions (a velocity limit). */
+export type CapMeasure = (typeof CAP_MEASURES)[number];
+
+/** A cap's alert thresholds are percentages of its limit, 1 to 100. */
+export const MAX_THRESHOLDS = 5;
 
 export type PolicyMode = "ENFORCE" | "SHADOW";
 
@@ -59,11 +73,33 @@ export interface SpendCap {
   id: string;
   per: CapCounter;
   window: CapWindow;
+  /** Micro-units of spend, or a number of actions when `measure` is ACTIONS. */
   limit: Money;
   /** How far a settle may take the counter past `limit` (settle-bound.ts). Absent: 0. */
   overrunAllowance?: Money;
   /** Applies as well as any narrower cap for the same (per, window) instead of being replaced. */
   locked: boolean;
+  /** Absent: COST. ACTIONS counts allowed actions (each one 1), whatever they cost. */
+  measure?: "ACTIONS";
+  /** Only actions matching this pattern (pattern.ts) count and are checked. Absent: all. */
+  pattern?: string;
+  /** An action that would exceed a soft cap is held for approval instead of denied. */
+  soft?: true;
+  /** Percentages of `limit` (ascending) whose crossing sends one alert per window instance. */
+  thresholds?: number[];
+}
+
+/** Which counter family a cap reads; caps override each other only within one signature. */
+export type CapSignature = Pick<SpendCap, "per" | "window" | "measure" | "pattern">;
+
+/** `AGENT/DAY`, `AGENT/MINUTE#ACTIONS`, `OWNER/DAY~payments.*`: one string per signature. */
+export function signatureOf(cap: CapSignature): string {
+  return `${cap.per}/${cap.window}${cap.measure === "ACTIONS" ? "#ACTIONS" : ""}${cap.pattern === undefined ? "" : `~${cap.pattern}`}`;
+}
+
+/** A cap that only the counters every action charges cannot serve (counters.ts). */
+export function isExtraSignature(cap: CapSignature): boolean {
+  return cap.per === "RUN" || cap.window === "MINUTE" || cap.measure === "ACTIONS" || cap.pattern !== undefined;
 }
 
 export interface Policy {
@@ -112,13 +148,17 @@ export interface ActionRequest {
   action: string;
   resource?: string | null;
   estimatedCost: Money;
+  /** The run the action belongs to, if it names one (caps per RUN count it). */
+  runId?: string | null;
 }
 
 /** Identity of one spend counter: whose spend, over which window instance. */
 export interface CapKey {
   per: CapCounter;
   window: CapWindow;
-  /** The agent id (per AGENT), the owner id (per OWNER) or "global" (per GLOBAL). */
+  measure?: "ACTIONS";
+  pattern?: string;
+  /** The agent id (per AGENT), the owner id (per OWNER), "global" (per GLOBAL) or the run id. */
   subject: string;
   /** ISO instant the window instance started at, or "TOTAL" for the never-resetting window. */
   windowStart: string;
@@ -138,6 +178,7 @@ export function effectRank(effect: RuleEffect): number {
   return RULE_EFFECTS.indexOf(effect);
 }
 
+const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 /** 1970-01-01 was a Thursday: the first Monday 00:00 UTC is 4 days after the epoch. */
@@ -167,6 +208,10 @@ export function windowBounds(window: CapWindow, now: Date): { start: Date; end: 
   let start: number;
   let end: number | null;
   switch (window) {
+    case "MINUTE":
+      start = floorTo(t, MINUTE_MS);
+      end = start + MINUTE_MS;
+      break;
     case "HOUR":
       start = floorTo(t, HOUR_MS);
       end = start + HOUR_MS;
@@ -191,8 +236,8 @@ export function windowBounds(window: CapWindow, now: Date): { start: Date; end: 
   return { start: new Date(start), end: end === null ? null : new Date(end) };
 }
 
-/** The subject a counter of kind `per` counts for this request. */
-export function capSubject(per: CapCounter, request: Pick<ActionRequest, "agentId" | "ownerId">): string {
+/** The subject a counter of kind `per` counts for this request (null: a RUN cap, no run). */
+export function capSubject(per: CapCounter, request: Pick<ActionRequest, "agentId" | "ownerId" | "runId">): string | null {
   switch (per) {
     case "AGENT":
       return request.agentId;
@@ -200,6 +245,8 @@ export function capSubject(per: CapCounter, request: Pick<ActionRequest, "agentI
       return request.ownerId;
     case "GLOBAL":
       return "global";
+    case "RUN":
+      return request.runId ?? null;
   }
 }
 
@@ -207,21 +254,30 @@ export function capSubject(per: CapCounter, request: Pick<ActionRequest, "agentI
  * The counter a cap reads for this request at `now`. The key does not name the policy: every
  * cap with the same (per, window) reads — and an allowed action charges — the same counter.
  */
-export function capKey(
-  cap: Pick<SpendCap, "per" | "window">,
-  request: Pick<ActionRequest, "agentId" | "ownerId">,
-  now: Date,
-): CapKey {
+export function capKey(cap: CapSignature, request: Pick<ActionRequest, "agentId" | "ownerId" | "runId">, now: Date): CapKey {
+  const subject = capSubject(cap.per, request);
+  // A caller's bug: a cap per RUN counts only actions of a run (check capSubject first).
+  if (subject === null) throw new RangeError("capKey: a cap per RUN for an action without a run");
   const windowStart = cap.window === "TOTAL" ? "TOTAL" : windowBounds(cap.window, now).start.toISOString();
-  return { per: cap.per, window: cap.window, subject: capSubject(cap.per, request), windowStart };
+  return {
+    per: cap.per,
+    window: cap.window,
+    ...(cap.measure === undefined ? {} : { measure: cap.measure }),
+    ...(cap.pattern === undefined ? {} : { pattern: cap.pattern }),
+    subject,
+    windowStart,
+  };
 }
 
 /**
- * `AGENT/DAY/2024-03-01T00:00:00.000Z/<agent id>`. Injective: the first three parts never
- * contain "/", so the subject (last, free-form) cannot make two keys collide.
+ * `AGENT/DAY/2024-03-01T00:00:00.000Z/<agent id>`; a velocity or pattern counter carries its
+ * signature in the second part (`AGENT/MINUTE#ACTIONS~llm.chat/<start>/<agent id>`). Injective: the first
+ * three parts never contain "/" (patterns cannot), so the subject (last, free-form) cannot
+ * make two keys collide.
  */
 export function serializeCapKey(key: CapKey): string {
-  return `${key.per}/${key.window}/${key.windowStart}/${key.subject}`;
+  const signature = signatureOf(key);
+  return `${signature}/${key.windowStart}/${key.subject}`;
 }
 
 /** Spend recorded for a counter; 0 when the view has no entry. */

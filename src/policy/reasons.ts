@@ -38,9 +38,12 @@ export function describeRule(rule: RuleRef): string {
 export function describeCap(cap: CapCheck): string {
   const window =
     cap.windowEnd === null ? "TOTAL window (never resets)" : `${cap.window} window ${cap.windowStart} to ${cap.windowEnd}`;
+  const kind = cap.measure === "ACTIONS" ? "velocity cap" : "spend cap";
+  const limit = cap.measure === "ACTIONS" ? `at most ${cap.limit} actions` : `limit ${formatMoney(cap.limit)}`;
+  const scoped = cap.pattern === undefined ? "" : `, actions '${cap.pattern}'`;
   return (
-    `${cap.locked ? "locked " : ""}spend cap '${cap.capId}' (per ${cap.per} ${cap.subject}, ${window}, ` +
-    `limit ${formatMoney(cap.limit)}) of ${scopeLabel(cap.scope, cap.scopeId)} policy '${cap.policyName}' ` +
+    `${cap.locked ? "locked " : ""}${cap.soft ? "soft " : ""}${kind} '${cap.capId}' (per ${cap.per} ${cap.subject}${scoped}, ${window}, ` +
+    `${limit}) of ${scopeLabel(cap.scope, cap.scopeId)} policy '${cap.policyName}' ` +
     `v${cap.policyVersion}${layerLabel(cap)}`
   );
 }
@@ -97,6 +100,26 @@ export function costOverMaxReason(rule: RuleRef, cost: Money): Reason {
 
 export function capExceededReason(cap: CapCheck, cost: Money): Reason {
   const total = cap.spentBefore + cost;
+  if (cap.measure === "ACTIONS") {
+    return {
+      code: cap.soft ? "SOFT_CAP_EXCEEDED" : "CAP_EXCEEDED",
+      message:
+        `One more action does not fit ${describeCap(cap)}: ${cap.spentBefore} already allowed` +
+        `${cap.soft ? "; held for a person to approve" : ""}.`,
+      cap,
+      cost,
+    };
+  }
+  if (cap.soft) {
+    return {
+      code: "SOFT_CAP_EXCEEDED",
+      message:
+        `Estimated cost ${formatMoney(cost)} goes past ${describeCap(cap)}: already spent ` +
+        `${formatMoney(cap.spentBefore)}, would reach ${formatMoney(total)}; held for a person to approve.`,
+      cap,
+      cost,
+    };
+  }
   return {
     code: "CAP_EXCEEDED",
     message:

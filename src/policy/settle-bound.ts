@@ -79,8 +79,9 @@ export function settleCeiling(rules: readonly RuleRef[], estimate: Money): Pick<
   return best;
 }
 
+/** The caps a settle can move: spend caps (a velocity cap's count is final at the decision). */
 export function settleCaps(caps: readonly CapCheck[]): SettleCap[] {
-  return caps.map((cap) => ({
+  return caps.filter((cap) => cap.measure !== "ACTIONS").map((cap) => ({
     capId: cap.capId,
     policyId: cap.policyId,
     policyVersion: cap.policyVersion,

@@ -1,3 +1,4 @@
+import { withCapFacets } from "./cap-facets";
 import type { ActionRow } from "../actions/action.repository";
 import { settledLate } from "../actions/action-settle";
 import type { PublicReason } from "../actions/decision-record";
@@ -59,7 +60,7 @@ export function decisionView(core: DecisionCore, sight: SpendSight): DecisionVie
     caps: core.caps.map((cap) =>
       redactCap(
         {
-          ...cap,
+          ...withCapFacets(cap),
           counter: cap.key,
           remaining: cap.limit > cap.spentAfter ? cap.limit - cap.spentAfter : 0n,
         },

@@ -3,6 +3,7 @@ import type { GraphQLContext } from "../graphql/context";
 import type { PolicyDraft, PolicyRecord, PolicyVersionRecord } from "../policies/policy.service";
 import type { PolicyMode, PolicyScope } from "../policy/policy-types";
 import { Auth } from "../schema/directives";
+import { withCapFacets } from "./cap-facets";
 import {
   EffectivePolicyView,
   PolicyInput,
@@ -24,7 +25,7 @@ function toPolicyView(record: PolicyRecord): PolicyView {
     version: record.version,
     builtIn: record.builtIn,
     rules: record.rules.map((rule) => ({ ...rule, maxCostPerAction: rule.maxCostPerAction ?? null, overrunAllowance: rule.overrunAllowance ?? null })),
-    caps: record.caps.map((cap) => ({ ...cap, overrunAllowance: cap.overrunAllowance ?? 0n })),
+    caps: record.caps.map((cap) => withCapFacets({ ...cap, overrunAllowance: cap.overrunAllowance ?? 0n })),
     createdAt: record.createdAt,
     createdBy: record.createdBy,
     updatedAt: record.updatedAt,
@@ -105,7 +106,15 @@ export class PolicyResolver {
     @Arg("includeShadow", () => Boolean, { defaultValue: false }) includeShadow: boolean,
     @Ctx() ctx: GraphQLContext,
   ): Promise<EffectivePolicyView> {
-    return ctx.services.policies.effective(await ctx.auth.require(), agentId, { includeShadow });
+    const view = await ctx.services.policies.effective(await ctx.auth.require(), agentId, { includeShadow });
+    return {
+      ...view,
+      caps: view.caps.map((group) => ({
+        ...withCapFacets(group),
+        applied: group.applied.map(withCapFacets),
+        overridden: group.overridden.map(({ cap, by }) => ({ cap: withCapFacets(cap), by: by.map(withCapFacets) })),
+      })),
+    };
   }
 
   @Mutation(() => PolicyView, { description: `Creates a policy (version 1). ${WRITE_ACCESS}` })

@@ -2,7 +2,7 @@ import { GraphQLJSONObject } from "graphql-scalars";
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "./page-info.type";
 import { MoneyScalar } from "./money.scalar";
-import { CapCounterEnum, CapWindowEnum, PolicyPartRef, PolicyRefView, RuleRefView } from "./policy.types";
+import { CapCounterEnum, CapMeasureEnum, CapWindowEnum, PolicyPartRef, PolicyRefView, RuleRefView } from "./policy.types";
 import type { CapCounter, CapWindow } from "../policy/policy-types";
 
 export const DecisionOutcomeEnum = { ALLOWED: "ALLOWED", DENIED: "DENIED", PENDING_APPROVAL: "PENDING_APPROVAL" } as const;
@@ -45,7 +45,7 @@ export class AgentActionInput {
 
 @ObjectType({ description: "Why a decision went the way it did: the exact rule or cap, with its numbers." })
 export class DecisionReason {
-  @Field(() => String, { description: "RULE_ALLOW, RULE_DENY, RULE_REQUIRE_APPROVAL, NO_MATCHING_RULE, COST_OVER_RULE_MAX, CAP_EXCEEDED." })
+  @Field(() => String, { description: "RULE_ALLOW, RULE_DENY, RULE_REQUIRE_APPROVAL, NO_MATCHING_RULE, COST_OVER_RULE_MAX, CAP_EXCEEDED, SOFT_CAP_EXCEEDED." })
   code!: string;
 
   @Field(() => String)
@@ -212,10 +212,19 @@ export class AgentActionFilter {
 
 const PLATFORM_FIGURE = "Null for a GLOBAL (platform-wide) cap unless you may read everyone's spend (spend:read).";
 
-@ObjectType("CapCheck", { description: "An applicable cap as a decision checked it." })
+@ObjectType("CapCheck", { description: "An applicable cap as a decision checked it. For a cap on ACTIONS, limit and spend are numbers of actions." })
 export class CapCheckView extends PolicyPartRef {
   @Field(() => ID)
   capId!: string;
+
+  @Field(() => CapMeasureEnum)
+  measure!: "COST" | "ACTIONS";
+
+  @Field(() => String, { nullable: true, description: "The pattern of a cap that counts only matching actions." })
+  pattern!: string | null;
+
+  @Field(() => Boolean)
+  soft!: boolean;
 
   @Field(() => CapCounterEnum)
   per!: CapCounter;

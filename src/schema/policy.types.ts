@@ -10,14 +10,17 @@ registerEnumType(PolicyScopeEnum, { name: "PolicyScope", description: "Where a p
 export const RuleEffectEnum = { ALLOW: "ALLOW", DENY: "DENY", REQUIRE_APPROVAL: "REQUIRE_APPROVAL" } as const;
 registerEnumType(RuleEffectEnum, { name: "RuleEffect" });
 
-export const CapCounterEnum = { AGENT: "AGENT", OWNER: "OWNER", GLOBAL: "GLOBAL" } as const;
+export const CapCounterEnum = { AGENT: "AGENT", OWNER: "OWNER", GLOBAL: "GLOBAL", RUN: "RUN" } as const;
 registerEnumType(CapCounterEnum, {
   name: "CapCounter",
   description: "Whose spend a cap counts: this agent, all agents of its owner, or all agents (GLOBAL policies only).",
 });
 
-export const CapWindowEnum = { HOUR: "HOUR", DAY: "DAY", WEEK: "WEEK", MONTH: "MONTH", TOTAL: "TOTAL" } as const;
+export const CapWindowEnum = { MINUTE: "MINUTE", HOUR: "HOUR", DAY: "DAY", WEEK: "WEEK", MONTH: "MONTH", TOTAL: "TOTAL" } as const;
 registerEnumType(CapWindowEnum, { name: "CapWindow", description: "UTC calendar windows (a WEEK starts Monday); TOTAL never resets." });
+
+export const CapMeasureEnum = { COST: "COST", ACTIONS: "ACTIONS" } as const;
+registerEnumType(CapMeasureEnum, { name: "CapMeasure", description: "What a cap counts: spend (COST) or allowed actions (ACTIONS, a velocity limit)." });
 
 export const PolicyModeEnum = { ENFORCE: "ENFORCE", SHADOW: "SHADOW" } as const;
 registerEnumType(PolicyModeEnum, {
@@ -66,7 +69,7 @@ export class ActionRuleView {
   locked!: boolean;
 }
 
-@ObjectType("SpendCap", { description: "A limit on spend per counter and window." })
+@ObjectType("SpendCap", { description: "A limit on spend, or on a number of actions, per counter and window, optionally for actions matching a pattern." })
 export class SpendCapView {
   @Field(() => ID, { description: "Stable across versions while the policy keeps a cap for this (per, window)." })
   id!: string;
@@ -83,8 +86,20 @@ export class SpendCapView {
   @Field(() => MoneyScalar, { description: "How far a settle above the estimate may take the counter past the limit (0: not at all)." })
   overrunAllowance!: bigint;
 
-  @Field(() => Boolean, { description: "Applies as well as narrower caps of the same (per, window) instead of being replaced." })
+  @Field(() => Boolean, { description: "Applies as well as narrower caps of the same signature (per, window, measure, pattern) instead of being replaced." })
   locked!: boolean;
+
+  @Field(() => CapMeasureEnum, { description: "COST: limit is spend; ACTIONS: limit is a number of allowed actions (a velocity limit)." })
+  measure!: "COST" | "ACTIONS";
+
+  @Field(() => String, { nullable: true, description: "Only actions matching this pattern count and are checked; null: every action." })
+  pattern!: string | null;
+
+  @Field(() => Boolean, { description: "An action that would exceed a soft cap is held for approval instead of denied." })
+  soft!: boolean;
+
+  @Field(() => [Int], { description: "Percentages of the limit whose first crossing in a window sends one alert." })
+  thresholds!: number[];
 }
 
 @ObjectType("Policy", { description: "A governance policy attached to a scope. Each change makes a new version." })
@@ -182,20 +197,35 @@ export class ActionRuleInput {
 
 @InputType("SpendCapInput")
 export class SpendCapInput {
-  @Field(() => CapCounterEnum, { description: "GLOBAL only in a GLOBAL policy. One cap per (per, window) in a policy." })
+  @Field(() => CapCounterEnum, {
+    description:
+      "GLOBAL only in a GLOBAL policy; RUN counts the actions of one run (those that name it). One cap per (per, window, measure, pattern) in a policy.",
+  })
   per!: CapCounter;
 
   @Field(() => CapWindowEnum)
   window!: CapWindow;
 
-  @Field(() => MoneyScalar, { description: "At least 0." })
-  limit!: bigint;
+  @Field(() => MoneyScalar, { nullable: true, description: "A spend limit, at least 0. Exactly one of limit and maxActions." })
+  limit?: bigint | null;
+
+  @Field(() => Int, { nullable: true, description: "A velocity limit: at most this many allowed actions in the window. Exactly one of limit and maxActions." })
+  maxActions?: number | null;
 
   @Field(() => MoneyScalar, { nullable: true, description: "How far a settle above the estimate may take the counter past the limit. Default 0." })
   overrunAllowance?: bigint | null;
 
   @Field(() => Boolean, { nullable: true, description: "Default false. Needs policies:write." })
   locked?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: "Count and check only actions matching this pattern (as rules match). A cap per OWNER with a pattern, maxActions or a MINUTE window belongs in a USER, ROLE or GLOBAL policy." })
+  pattern?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Default false. Soft: an action that would exceed it is held for approval (PENDING_APPROVAL) instead of denied." })
+  soft?: boolean | null;
+
+  @Field(() => [Int], { nullable: true, description: "Alert thresholds, percentages of the limit (1 to 100, at most 5): crossing one sends one notification per window." })
+  thresholds?: number[] | null;
 }
 
 @InputType("PolicyInput", {
@@ -353,6 +383,18 @@ export class CapRefView extends PolicyPartRef {
 
   @Field(() => Boolean)
   locked!: boolean;
+
+  @Field(() => CapMeasureEnum, { description: "COST: limit is spend; ACTIONS: limit is a number of allowed actions (a velocity limit)." })
+  measure!: "COST" | "ACTIONS";
+
+  @Field(() => String, { nullable: true, description: "Only actions matching this pattern count and are checked; null: every action." })
+  pattern!: string | null;
+
+  @Field(() => Boolean, { description: "An action that would exceed a soft cap is held for approval instead of denied." })
+  soft!: boolean;
+
+  @Field(() => [Int], { description: "Percentages of the limit whose first crossing in a window sends one alert." })
+  thresholds!: number[];
 }
 
 @ObjectType("OverriddenCap")
@@ -373,6 +415,12 @@ export class EffectiveCapsView {
 
   @Field(() => CapWindowEnum)
   window!: CapWindow;
+
+  @Field(() => CapMeasureEnum)
+  measure!: "COST" | "ACTIONS";
+
+  @Field(() => String, { nullable: true })
+  pattern!: string | null;
 
   @Field(() => PolicyScopeEnum)
   decidingScope!: PolicyScope;

@@ -12,6 +12,7 @@ import {
   effectRank,
   scopeRank,
   serializeCapKey,
+  signatureOf,
   type ActionRequest,
   type ActionRule,
   type Policy,
@@ -40,12 +41,23 @@ const ruleArb = fc.record({
   max: fc.option(money(20), { nil: undefined, freq: 2 }),
   locked: fc.constantFrom(false, false, false, true),
 });
-const capArb = fc.record({
-  per: fc.constantFrom(...CAP_COUNTERS),
-  window: fc.constantFrom(...CAP_WINDOWS),
-  limit: money(30),
-  locked: fc.boolean(),
-});
+/** Caps of every kind: spend or velocity (ACTIONS), all actions or a pattern's, hard or soft. */
+const capArb = fc
+  .record({
+    per: fc.constantFrom(...CAP_COUNTERS),
+    window: fc.constantFrom(...CAP_WINDOWS),
+    limit: money(30),
+    locked: fc.boolean(),
+    measure: fc.constantFrom(undefined, undefined, undefined, "ACTIONS" as const),
+    pattern: fc.constantFrom(undefined, undefined, undefined, ...PATTERNS.filter((pattern) => pattern !== "*")),
+    soft: fc.constantFrom(undefined, undefined, undefined, true as const),
+  })
+  .map(({ measure, pattern, soft, ...cap }): Omit<SpendCap, "id"> => ({
+    ...cap,
+    ...(measure === undefined ? {} : { measure }),
+    ...(pattern === undefined ? {} : { pattern }),
+    ...(soft === undefined ? {} : { soft }),
+  }));
 const policyArb = fc.record({
   where: SCOPE,
   version: fc.integer({ min: 1, max: 3 }),
@@ -80,14 +92,26 @@ const NOW = fc.date({ min: new Date("2020-01-01T00:00:00Z"), max: new Date("2030
 const requestArb = fc.record({
   action: fc.constantFrom(...ACTIONS),
   estimatedCost: fc.oneof({ weight: 9, arbitrary: money(25) }, { weight: 1, arbitrary: fc.bigInt({ min: -3n, max: -1n }) }),
+  runId: fc.constantFrom(null, "run1"),
 }).map((r): ActionRequest => ({ agentId: "a1", ownerId: "u1", ownerRoles: ["r1", "r2"], ...r }));
-/** Spend per (per, window) counter of the request at the instant. */
-const spendArb = fc.array(fc.tuple(fc.constantFrom(...CAP_COUNTERS), fc.constantFrom(...CAP_WINDOWS), money(35)), { maxLength: 8 });
-const toView = (entries: [SpendCap["per"], SpendCap["window"], bigint][], request: ActionRequest, now: Date): SpendView =>
-  new Map(entries.map(([per, window, amount]) => [serializeCapKey(capKey({ per, window }, request, now)), amount]));
+/** Spend per counter (any signature) of the request at the instant. */
+const spendArb = fc.array(
+  fc.tuple(fc.constantFrom(...CAP_COUNTERS), fc.constantFrom(...CAP_WINDOWS), money(35), capArb.map((cap) => ({ measure: cap.measure, pattern: cap.pattern }))),
+  { maxLength: 8 },
+);
+type SpendEntry = [SpendCap["per"], SpendCap["window"], bigint, Pick<SpendCap, "measure" | "pattern">];
+const toView = (entries: SpendEntry[], request: ActionRequest, now: Date): SpendView =>
+  new Map(
+    entries
+      .filter(([per]) => per !== "RUN" || request.runId)
+      .map(([per, window, amount, kind]) => [serializeCapKey(capKey({ per, window, ...kind }, request, now)), amount]),
+  );
+/** Whether a cap counts this request: its pattern matches, and per RUN only for an action of a run. */
+const countsRequest = (cap: SpendCap, request: ActionRequest) =>
+  (cap.pattern === undefined || matchesPattern(cap.pattern, request.action)) && (cap.per !== "RUN" || Boolean(request.runId));
 
 const scenario = fc.record({ chain: chainArb, request: requestArb, spend: spendArb, now: NOW });
-const run = (s: { chain: Policy[]; request: ActionRequest; spend: [SpendCap["per"], SpendCap["window"], bigint][]; now: Date }) =>
+const run = (s: { chain: Policy[]; request: ActionRequest; spend: SpendEntry[]; now: Date }) =>
   evaluate(s.chain, s.request, toView(s.spend, s.request, s.now), s.now);
 const rank = (d: Decision) => outcomeRank(d.outcome);
 const core = ({ wouldBe: _ignored, ...rest }: Decision) => rest;
@@ -144,7 +168,7 @@ describe("evaluate: properties", () => {
         if (before.outcome === "DENIED") expect(after.outcome).toBe("DENIED");
 
         const theCap = target.caps[j] as SpendCap;
-        if (!counts(target, s.request) || target.authority !== "OVERRIDE" || after.outcome !== "ALLOWED") return;
+        if (!counts(target, s.request) || !countsRequest(theCap, s.request) || target.authority !== "OVERRIDE" || after.outcome !== "ALLOWED") return;
         const replaced =
           !theCap.locked &&
           s.chain.some(
@@ -153,7 +177,7 @@ describe("evaluate: properties", () => {
               counts(p, s.request) &&
               p.authority === "OVERRIDE" &&
               scopeRank(p.scope) > scopeRank(target.scope) &&
-              p.caps.some((c) => c.per === theCap.per && c.window === theCap.window),
+              p.caps.some((c) => signatureOf(c) === signatureOf(theCap)),
           );
         if (!replaced) expect(after.caps.map((c) => `${c.policyId}:${c.capId}`)).toContain(`${target.id}:${theCap.id}`);
       }),
@@ -161,14 +185,33 @@ describe("evaluate: properties", () => {
     );
   });
 
-  it("(b) an ALLOWED decision fits every cap it lists and reserves exactly the cost", () => {
+  it("(j) softening a cap never allows what the hard cap did not: at most it holds for approval what it denied", () => {
+    fc.assert(
+      fc.property(scenario, fc.nat(), fc.nat(), (s, pickPolicy, pickCap) => {
+        const withCaps = s.chain.filter((p) => p.caps.length > 0);
+        fc.pre(withCaps.length > 0);
+        const target = withCaps[pickPolicy % withCaps.length] as Policy;
+        const j = pickCap % target.caps.length;
+        const hard: Policy = { ...target, caps: target.caps.map((c, k) => (k === j ? { ...c, soft: undefined } : c)) };
+        const soft: Policy = { ...target, caps: target.caps.map((c, k) => (k === j ? { ...c, soft: true as const } : c)) };
+        const asHard = run({ ...s, chain: s.chain.map((p) => (p === target ? hard : p)) });
+        const asSoft = run({ ...s, chain: s.chain.map((p) => (p === target ? soft : p)) });
+        if (asSoft.outcome === "ALLOWED") expect(asHard.outcome).toBe("ALLOWED");
+        expect(rank(asSoft)).toBeLessThanOrEqual(rank(asHard));
+      }),
+      RUNS,
+    );
+  });
+
+  it("(b) an ALLOWED decision fits every cap it lists and reserves exactly the cost (one action on a velocity cap)", () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const decision = run(s);
         if (decision.outcome !== "ALLOWED") return;
         for (const cap of decision.caps) {
-          expect(cap.spentBefore + s.request.estimatedCost).toBeLessThanOrEqual(cap.limit);
-          expect(cap.spentAfter).toBe(cap.spentBefore + s.request.estimatedCost);
+          const charged = cap.measure === "ACTIONS" ? 1n : s.request.estimatedCost;
+          expect(cap.spentBefore + charged).toBeLessThanOrEqual(cap.limit);
+          expect(cap.spentAfter).toBe(cap.spentBefore + charged);
         }
       }),
       RUNS,
@@ -273,15 +316,13 @@ describe("evaluate: properties", () => {
 });
 
 /** Adds each extra amount to the spend of its counter (a missing counter starts at 0). */
-function raise(
-  base: [SpendCap["per"], SpendCap["window"], bigint][],
-  extra: [SpendCap["per"], SpendCap["window"], bigint][],
-): [SpendCap["per"], SpendCap["window"], bigint][] {
-  const totals = new Map<string, [SpendCap["per"], SpendCap["window"], bigint]>();
-  for (const [per, window, amount] of base) totals.set(`${per}/${window}`, [per, window, amount]);
-  for (const [per, window, amount] of extra) {
-    const current = totals.get(`${per}/${window}`)?.[2] ?? 0n;
-    totals.set(`${per}/${window}`, [per, window, current + amount]);
+function raise(base: SpendEntry[], extra: SpendEntry[]): SpendEntry[] {
+  const totals = new Map<string, SpendEntry>();
+  const id = ([per, window, , kind]: SpendEntry) => signatureOf({ per, window, ...kind });
+  for (const entry of base) totals.set(id(entry), entry);
+  for (const entry of extra) {
+    const current = totals.get(id(entry))?.[2] ?? 0n;
+    totals.set(id(entry), [entry[0], entry[1], current + entry[2], entry[3]]);
   }
   return [...totals.values()];
 }

@@ -83,6 +83,10 @@ export const spendCounters = pgTable(
     per: text("per").notNull(),
     window: text("window").notNull(),
     subject: text("subject").notNull(),
+    /** ACTIONS for a velocity counter (a count of allowed actions, kept in `settled`); null: spend. */
+    measure: text("measure"),
+    /** The action pattern a pattern-scoped cap counts; null: every action. */
+    pattern: text("pattern"),
     windowStart: timestamp("window_start", { withTimezone: true }),
     windowEnd: timestamp("window_end", { withTimezone: true }),
     reserved: bigint("reserved", { mode: "bigint" }).notNull().default(sql`0`),

@@ -20,11 +20,15 @@ export interface StoredRule {
 
 export interface StoredCap {
   id: string;
-  per: "AGENT" | "OWNER" | "GLOBAL";
-  window: "HOUR" | "DAY" | "WEEK" | "MONTH" | "TOTAL";
+  per: "AGENT" | "OWNER" | "GLOBAL" | "RUN";
+  window: "MINUTE" | "HOUR" | "DAY" | "WEEK" | "MONTH" | "TOTAL";
   limit: string;
   overrunAllowance?: string;
   locked: boolean;
+  measure?: "ACTIONS";
+  pattern?: string;
+  soft?: true;
+  thresholds?: number[];
 }
 
 /** A whole policy as one version of it was: what `policy_versions.snapshot` holds. */

@@ -1,0 +1,2 @@
+ALTER TABLE "spend_counters" ADD COLUMN "measure" text;--> statement-breakpoint
+ALTER TABLE "spend_counters" ADD COLUMN "pattern" text;
