@@ -28,7 +28,9 @@ import { createMetrics } from "./http/metrics";
 import { renderIdePage } from "./http/playground";
 import { createRateLimiter } from "./rate-limit/rate-limiter";
 import { createLogger, type Logger } from "./logging/logger";
-import { buildAccountServices } from "./account-services";
+import { buildAccountServices, createMailer } from "./account-services";
+import { createSpendAlerts } from "./actions/spend-alerts";
+import { createNotifier } from "./email/notifier";
 import type { Services } from "./services";
 import { createMemoryStore } from "./store/memory-store";
 import { createRedisStore } from "./store/redis-store";
@@ -114,6 +116,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
     const principals = createPrincipalResolver({ db, accessTokens, versions, roleCatalog, clock, mfaRequiredRoles: config.MFA_REQUIRED_ROLES });
     const policies = createPolicyService({ db, versions, roleCatalog, clock });
+    const mailer = createMailer(config, logger, clock);
+    const alerts = createSpendAlerts({ db, logger, notifier: createNotifier({ mailer, db, logger, publicUrl: config.PUBLIC_URL }) });
     const actions = createActionService({
       db,
       flights: database.flights,
@@ -121,9 +125,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       policies,
       chains: createChainCache({ versions, policies }),
       timeouts: { reservationTtlMs: config.ACTION_RESERVATION_TTL, approvalTtlMs: config.ACTION_APPROVAL_TTL },
+      onCrossings: alerts.crossed,
     });
     const services: Services = {
-      ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger }),
+      ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger, mailer }),
       tokens: createTokenStatusService({ principals, accessTokens }),
       audit: createAuditService({ db }),
       // Suspending or deleting an agent releases what it holds, through the action lifecycle.

@@ -1,3 +1,4 @@
+import { charge } from "../policy/evaluator";
 import crypto from "node:crypto";
 import { AuditAction } from "../audit/audit-actions";
 import { recordAudit, type AuditActor, type AuditEntry } from "../audit/audit-recorder";
@@ -43,7 +44,7 @@ export function decisionSummary(core: DecisionCore) {
  */
 export function approvedDecision(evaluated: Decision, cost: bigint): Decision {
   if (evaluated.outcome !== "PENDING_APPROVAL") return evaluated;
-  return { ...evaluated, outcome: "ALLOWED", caps: evaluated.caps.map((cap) => ({ ...cap, spentAfter: cap.spentBefore + cost })) };
+  return { ...evaluated, outcome: "ALLOWED", caps: evaluated.caps.map((cap) => ({ ...cap, spentAfter: cap.spentBefore + charge(cap, cost) })) };
 }
 
 /** The input as audited: everything but the metadata, which is reduced to its hash. */

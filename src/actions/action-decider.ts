@@ -11,6 +11,7 @@ import type { RequestMeta } from "../request-meta";
 import { checkActionInput, type ActionInput, type CheckedActionInput } from "./action-input";
 import { findByIdempotencyKey, type ActionRow } from "./action.repository";
 import { createDecisionBatcher, type ActionTimeouts } from "./decision-batcher";
+import type { ActionCrossing } from "./decision-statements";
 import type { ChainCache } from "./chain-cache";
 import type { PublicReason } from "./decision-record";
 import { readSpend } from "./spend-ledger";
@@ -57,7 +58,14 @@ export function failClosed(error: unknown): Error {
  * with the same decision id) and charges nothing more; with other input it is a CONFLICT.
  * Any failure of the database aborts the decision: nothing is allowed unchecked.
  */
-export function createActionDecider(deps: { db: Db; flights: FlightDb; clock: Clock; chains: ChainCache; timeouts: ActionTimeouts }) {
+export function createActionDecider(deps: {
+  db: Db;
+  flights: FlightDb;
+  clock: Clock;
+  chains: ChainCache;
+  timeouts: ActionTimeouts;
+  onCrossings?: (crossings: readonly ActionCrossing[]) => void;
+}) {
   const { db, clock, chains } = deps;
   const batcher = createDecisionBatcher(deps);
 

@@ -20,7 +20,9 @@ import { approvedDecision, auditStep, decisionDetails } from "./action-audit";
 import { dueForExpiry, findAction, openActionsOf, updateAction, type ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons, requestOf, type DecisionRecord } from "./decision-record";
 import { settleAction, type Outcome } from "./action-settle";
-import { countActions, lockCounters, lockExisting, reserve, settle } from "./spend-ledger";
+import { countActions, lockCounters, lockExisting, recordCrossings, reserve, settle } from "./spend-ledger";
+import type { ActionCrossing } from "./decision-statements";
+import { thresholdCrossings } from "../policy/thresholds";
 import { checkReason } from "./spend-adjustments";
 import { spendSight } from "./spend-privacy";
 
@@ -36,7 +38,13 @@ const EXPIRY_BATCH = 100;
  * its counters (always in that order, then the audit row last), so steps on one action run
  * one at a time and a counter never goes below what is reserved on it.
  */
-export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pick<PolicyService, "agentChain">; timeouts: ActionTimeouts }) {
+export function createActionLifecycle(deps: {
+  db: Db;
+  clock: Clock;
+  policies: Pick<PolicyService, "agentChain">;
+  timeouts: ActionTimeouts;
+  onCrossings?: (crossings: readonly ActionCrossing[]) => void;
+}) {
   const { db, clock, policies, timeouts } = deps;
 
   /** Runs `step` on the locked action; commits whatever it wrote, then throws its error. */
@@ -47,6 +55,7 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
       if (!row) throw new NotFoundError("No such action");
       return step(tx, row, clock.now());
     });
+    if (outcome.crossings && outcome.crossings.length > 0) deps.onCrossings?.(outcome.crossings);
     if (outcome.error) throw outcome.error;
     return outcome.row;
   }
@@ -162,8 +171,10 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
       resolvedAt: now,
       resolvedBy: approver.userId,
     });
-    await audited(approved, approvedDecision(evaluated, row.estimatedCost));
-    return { row: approved };
+    const decided = approvedDecision(evaluated, row.estimatedCost);
+    await audited(approved, decided);
+    const crossings = thresholdCrossings(decided.caps).map((crossing) => ({ ...crossing, actionId: row.id, agentId: row.agentId, ownerId: row.ownerId }));
+    return { row: approved, crossings: await recordCrossings(tx, crossings, now) };
   }
 
   return {

@@ -1,3 +1,4 @@
+import type { ActionCrossing } from "./decision-statements";
 import { AuditAction } from "../audit/audit-actions";
 import type { AgentPrincipal } from "../auth/principal";
 import type { Tx } from "../db/database";
@@ -22,7 +23,8 @@ import { requestOf, type DecisionRecord } from "./decision-record";
 import { lockCounters, lockExisting, settle } from "./spend-ledger";
 
 /** A step that changed the action and must commit before the caller hears it failed. */
-export type Outcome = { row: ActionRow; error?: Error };
+/** A step's result: the row, an error to throw after the commit, thresholds to announce after it. */
+export type Outcome = { row: ActionRow; error?: Error; crossings?: ActionCrossing[] };
 
 /** What the settle writes into the action's record beside its decision. */
 export interface Settlement {

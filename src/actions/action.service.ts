@@ -1,3 +1,4 @@
+import type { ActionCrossing } from "./decision-statements";
 import { findAgent, listAgents } from "../agents/agent.repository";
 import { hasPermission, type AgentPrincipal, type Principal } from "../auth/principal";
 import type { Clock } from "../clock";
@@ -43,7 +44,16 @@ async function* replayPages(db: Db, filter: ActionFilter, limit: number): AsyncG
 /** An agent id no agent has: the chain of an owner or of everyone, without AGENT policies. */
 const NO_AGENT = "00000000-0000-0000-0000-000000000000";
 
-export function createActionService(deps: { db: Db; flights: FlightDb; clock: Clock; chains: ChainCache; policies: PolicyService; timeouts: ActionTimeouts }) {
+export function createActionService(deps: {
+  db: Db;
+  flights: FlightDb;
+  clock: Clock;
+  chains: ChainCache;
+  policies: PolicyService;
+  timeouts: ActionTimeouts;
+  /** Cap thresholds crossed for the first time in their window, after the commit (spend-alerts.ts). */
+  onCrossings?: (crossings: readonly ActionCrossing[]) => void;
+}) {
   const { db, clock, chains, policies } = deps;
   const decider = createActionDecider(deps);
   const lifecycle = createActionLifecycle(deps);

@@ -16,7 +16,8 @@ import type { CheckedActionInput } from "./action-input";
 import { decisionAuditEntry } from "./action-audit";
 import type { ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons } from "./decision-record";
-import { existingKeysStatement, lockCountersStatement, writeDecisionsStatement } from "./decision-statements";
+import { existingKeysStatement, lockCountersStatement, recordedCrossings, writeDecisionsStatement, type ActionCrossing } from "./decision-statements";
+import { thresholdCrossings } from "../policy/thresholds";
 import { settleBound, storeSettleBound } from "../policy/settle-bound";
 import { createCounterLocks } from "./spend-ledger";
 
@@ -69,7 +70,14 @@ class MissingCounters extends Error {}
  * same agent and key must lock the same AGENT counters, so it has committed (and is seen) or
  * has not started. Within a batch, a repeated key is decided once.
  */
-export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: Clock; timeouts: ActionTimeouts }) {
+export function createDecisionBatcher(deps: {
+  db: Db;
+  flights: FlightDb;
+  clock: Clock;
+  timeouts: ActionTimeouts;
+  /** Told after the commit about the cap thresholds this batch crossed first in their window. */
+  onCrossings?: (crossings: readonly ActionCrossing[]) => void;
+}) {
   const { db, flights, clock, timeouts } = deps;
   const queue: { pending: PendingDecision; resolve: (result: BatchResult) => void; reject: (error: unknown) => void }[] = [];
   let inFlight = 0;
@@ -130,7 +138,7 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
     countersOf: readonly CounterSpec[][],
     keys: readonly string[],
     now: Date,
-  ): Promise<BatchResult[]> {
+  ): Promise<{ results: BatchResult[]; crossings: ActionCrossing[] }> {
     const keyed = batch.flatMap((item) =>
       item.input.idempotencyKey === null ? [] : [{ agentId: item.request.agentId, key: item.input.idempotencyKey }],
     );
@@ -144,6 +152,7 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
     const rows: ActionRow[] = [];
     const audits: { meta: RequestMeta; entry: AuditEntry }[] = [];
     const charges = new Map<string, { amount: Money; count: Money }>();
+    const crossings: ActionCrossing[] = [];
     batch.forEach((item, index) => {
       const id = item.input.idempotencyKey === null ? null : idempotencyId(item.request.agentId, item.input.idempotencyKey);
       const existing = id === null ? undefined : earlier.get(id);
@@ -163,14 +172,19 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
           const sum = charges.get(spec.key) ?? { amount: 0n, count: 0n };
           charges.set(spec.key, counted ? { ...sum, count: sum.count + 1n } : { ...sum, amount: sum.amount + added });
         }
+        for (const crossing of thresholdCrossings(decision.caps)) crossings.push({ ...crossing, actionId: row.id, agentId: row.agentId, ownerId: row.ownerId });
       }
       if (id !== null) earlier.set(id, row);
       rows.push(row);
       audits.push({ meta: item.meta, entry: decisionAuditEntry(row, decision, now) });
       results.push({ kind: "decided", row });
     });
-    if (rows.length > 0) await tx.flight([writeDecisionsStatement(rows, charges, now, auditBatchRows(audits))], { commit: true });
-    return existingRows(results);
+    let recorded: ActionCrossing[] = [];
+    if (rows.length > 0) {
+      const [written = []] = await tx.flight([writeDecisionsStatement(rows, charges, now, auditBatchRows(audits), crossings)], { commit: true });
+      recorded = crossings.length === 0 ? [] : recordedCrossings(crossings, written[0]?.crossed);
+    }
+    return { results: await existingRows(results), crossings: recorded };
   }
 
   /** Reads the committed actions a batch found by idempotency key (after its commit: rare). */
@@ -188,17 +202,19 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
     const specs = [...new Map(countersOf.flat().map((spec) => [spec.key, spec])).values()];
     const keys = specs.map((spec) => spec.key).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     await counterLocks.ensure(specs);
-    let results: BatchResult[];
+    let decided: Awaited<ReturnType<typeof decideBatch>>;
     try {
-      results = await flights.transaction((tx) => decideBatch(tx, pending, countersOf, keys, now));
+      decided = await flights.transaction((tx) => decideBatch(tx, pending, countersOf, keys, now));
     } catch (error) {
       if (!(error instanceof MissingCounters)) throw error;
       // A counter this process believed created is not there: create it, then decide again.
       counterLocks.forget(specs);
       await counterLocks.ensure(specs);
-      results = await flights.transaction((tx) => decideBatch(tx, pending, countersOf, keys, now));
+      decided = await flights.transaction((tx) => decideBatch(tx, pending, countersOf, keys, now));
     }
+    const { results, crossings } = decided;
     batch.forEach((entry, index) => entry.resolve(results[index] as BatchResult));
+    if (crossings.length > 0) deps.onCrossings?.(crossings);
   }
 
   /** Runs a batch; if it fails, decides its actions one by one (one row cannot fail the others). */

@@ -6,6 +6,7 @@
 import { AUDIT_CHAIN_LOCK_KEY } from "../audit/audit-recorder";
 import type { Statement } from "../db/flights";
 import type { Money } from "../policy/policy-types";
+import type { ThresholdCrossing } from "../policy/thresholds";
 import type { ActionRow } from "./action.repository";
 
 /**
@@ -43,6 +44,7 @@ export function writeDecisionsStatement(
   charges: ReadonlyMap<string, { amount: Money; count: Money }>,
   now: Date,
   auditRows: unknown[],
+  crossings: readonly ActionCrossing[] = [],
 ): Statement {
   const actions = rows.map((row) => ({
     id: row.id,
@@ -84,9 +86,63 @@ export function writeDecisionsStatement(
       FROM jsonb_to_recordset($2::jsonb) AS v(key text, amount bigint, count bigint)
       WHERE c.key = v.key
       RETURNING c.key
-    )
+    ), ${CROSSED_CTE}
     SELECT (SELECT count(*) FROM inserted)::text AS inserted, (SELECT count(*) FROM charged)::text AS charged,
-      audit_append_batch($4::bigint, $5::jsonb) AS chained`,
-    params: [actions, amounts, now.toISOString(), AUDIT_CHAIN_LOCK_KEY, auditRows],
+      audit_append_batch($4::bigint, $5::jsonb) AS chained, ${CROSSED_JSON} AS crossed`,
+    params: [actions, amounts, now.toISOString(), AUDIT_CHAIN_LOCK_KEY, auditRows, crossingParam(crossings, now)],
   };
 }
+
+/** A threshold crossed by an allowed action (policy/thresholds.ts), with the action's ids. */
+export interface ActionCrossing extends ThresholdCrossing {
+  actionId: string;
+  agentId: string;
+  ownerId: string;
+}
+
+/**
+ * Records crossings once per (policy, cap, counter, threshold) and returns the ones recorded
+ * now (`crossed`), the ones to notify; parameter $6.
+ */
+const CROSSED_CTE = `crossed AS (
+      INSERT INTO spend_threshold_crossings (policy_id, cap_id, counter_key, threshold, per, "window", subject, "limit", spent,
+        action_id, agent_id, owner_id, crossed_at)
+      SELECT policy_id, cap_id, counter_key, threshold, per, "window", subject, "limit", spent, action_id, agent_id, owner_id, crossed_at
+      FROM jsonb_to_recordset($6::jsonb) AS x(policy_id uuid, cap_id text, counter_key text, threshold int, per text, "window" text,
+        subject text, "limit" bigint, spent bigint, action_id uuid, agent_id uuid, owner_id uuid, crossed_at timestamptz)
+      ON CONFLICT DO NOTHING
+      RETURNING policy_id, cap_id, counter_key, threshold
+    )`;
+const CROSSED_JSON = `(SELECT coalesce(jsonb_agg(jsonb_build_object('policyId', policy_id, 'capId', cap_id, 'counterKey', counter_key,
+      'threshold', threshold)), '[]'::jsonb) FROM crossed)`;
+
+function crossingParam(crossings: readonly ActionCrossing[], now: Date) {
+  return crossings.map((crossing) => ({
+    policy_id: crossing.policyId,
+    cap_id: crossing.capId,
+    counter_key: crossing.counterKey,
+    threshold: crossing.threshold,
+    per: crossing.per,
+    window: crossing.window,
+    subject: crossing.subject,
+    limit: crossing.limit.toString(),
+    spent: crossing.spent.toString(),
+    action_id: crossing.actionId,
+    agent_id: crossing.agentId,
+    owner_id: crossing.ownerId,
+    crossed_at: now.toISOString(),
+  }));
+}
+
+/** The crossings a write recorded now: those of `sent` that its `crossed` column names. */
+export function recordedCrossings(sent: readonly ActionCrossing[], crossed: unknown): ActionCrossing[] {
+  const names = new Set(
+    (Array.isArray(crossed) ? crossed : []).map((entry: { policyId: string; capId: string; counterKey: string; threshold: number }) =>
+      crossingId(entry),
+    ),
+  );
+  return sent.filter((crossing) => names.has(crossingId(crossing)));
+}
+
+const crossingId = (crossing: { policyId: string; capId: string; counterKey: string; threshold: number }) =>
+  `${crossing.policyId}\u0000${crossing.capId}\u0000${crossing.counterKey}\u0000${crossing.threshold}`;

@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "../db/database";
-import { spendCounters } from "../db/schema";
+import { spendCounters, spendThresholdCrossings } from "../db/schema";
+import type { ActionCrossing } from "./decision-statements";
 import type { CounterSpec } from "../policy/counters";
 import type { Money, SpendView } from "../policy/policy-types";
 
@@ -167,4 +168,19 @@ export async function readCounters(db: DbOrTx, keys: readonly string[]): Promise
     .from(spendCounters)
     .where(inArray(spendCounters.key, [...keys]));
   return new Map(rows.map((row) => [row.key, row]));
+}
+
+/**
+ * Records threshold crossings once per (policy, cap, counter, threshold) in the caller's
+ * transaction and returns the ones recorded now (the ones to announce).
+ */
+export async function recordCrossings(tx: Tx, crossings: readonly ActionCrossing[], now: Date): Promise<ActionCrossing[]> {
+  if (crossings.length === 0) return [];
+  const inserted = await tx
+    .insert(spendThresholdCrossings)
+    .values(crossings.map(({ measure: _measure, pattern: _pattern, ...crossing }) => ({ ...crossing, crossedAt: now })))
+    .onConflictDoNothing()
+    .returning({ policyId: spendThresholdCrossings.policyId, capId: spendThresholdCrossings.capId, counterKey: spendThresholdCrossings.counterKey, threshold: spendThresholdCrossings.threshold });
+  const fresh = new Set(inserted.map((row) => `${row.policyId}/${row.capId}/${row.counterKey}/${row.threshold}`));
+  return crossings.filter((crossing) => fresh.has(`${crossing.policyId}/${crossing.capId}/${crossing.counterKey}/${crossing.threshold}`));
 }

@@ -240,3 +240,35 @@ export function invite({ to, link, expiresAt }: LinkEmailInput): EmailMessage {
     ],
   });
 }
+
+/** A cap's alert threshold was crossed (one message per cap, window and threshold). */
+export function spendThresholdCrossed(input: {
+  to: string;
+  threshold: number;
+  per: string;
+  window: string;
+  subject: string;
+  pattern: string | null;
+  measure: "COST" | "ACTIONS";
+  limit: bigint;
+  spent: bigint;
+  agentId: string;
+}): EmailMessage {
+  const amount = (value: bigint) => (input.measure === "ACTIONS" ? `${value} actions` : `${value} micro-units`);
+  return render({
+    to: input.to,
+    tag: "spend-threshold",
+    subject: `${PRODUCT}: ${input.threshold}% of a ${input.window} cap reached`,
+    blocks: [
+      text(`A cap on your agents reached ${input.threshold}% of its limit in the current ${input.window} window.`),
+      facts(
+        ["Counted per", `${input.per} ${input.subject}`],
+        ["Actions", input.pattern ?? "all"],
+        ["Limit", amount(input.limit)],
+        ["Used", amount(input.spent)],
+        ["Agent that crossed it", input.agentId],
+      ),
+      text("Actions that would go past a hard cap are denied; past a soft cap they wait for approval."),
+    ],
+  });
+}

@@ -15,6 +15,7 @@ export const EMAIL_TAGS = [
   "email-change-requested",
   "email-changed",
   "invite",
+  "spend-threshold",
 ] as const;
 
 export type EmailTag = (typeof EMAIL_TAGS)[number];

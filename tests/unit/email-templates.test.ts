@@ -6,6 +6,7 @@ import {
   emailChangeVerify,
   escapeHtml,
   invite,
+  spendThresholdCrossed,
   newSignIn,
   passwordChanged,
   passwordReset,
@@ -56,6 +57,22 @@ const cases: Case[] = [
     values: ["new@example.com", AT.toISOString()],
   },
   { tag: "invite", message: invite({ to: TO, link: LINK, expiresAt: AT }), values: [LINK, AT.toISOString()] },
+  {
+    tag: "spend-threshold",
+    message: spendThresholdCrossed({
+      to: TO,
+      threshold: 80,
+      per: "AGENT",
+      window: "DAY",
+      subject: "agent-7",
+      pattern: "payments.*",
+      measure: "COST",
+      limit: 10_000_000n,
+      spent: 8_000_000n,
+      agentId: "agent-7",
+    }),
+    values: ["80%", "payments.*", "10000000 micro-units", "8000000 micro-units", "agent-7"],
+  },
 ];
 
 describe("email templates", () => {
