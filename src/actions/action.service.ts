@@ -82,6 +82,7 @@ export function createActionService(deps: { db: Db; flights: FlightDb; clock: Cl
     cancel: lifecycle.cancel,
     release: lifecycle.releaseAsPerson,
     releaseAgentHoldings: lifecycle.releaseAgentHoldings,
+    releaseRunHolds: lifecycle.releaseRunHolds,
     adjust: adjuster.adjust,
     adjustments: adjuster.list,
     approve: lifecycle.approve,

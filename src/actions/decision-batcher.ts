@@ -107,6 +107,7 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
       expiresAt: ttl === null ? null : new Date(now.getTime() + ttl),
       resolvedAt: null,
       resolvedBy: null,
+      runId: request.runId ?? null,
     };
   }
 

@@ -28,6 +28,8 @@ export interface DecisionRecord {
     action: string;
     resource: string | null;
     estimatedCost: string;
+    /** Present only when the action named a run (records without it replay as before). */
+    runId?: string;
   };
   /**
    * Spend before the decision of each of the request's fifteen counters, in the order of
@@ -108,6 +110,7 @@ export function buildDecisionRecord(request: ActionRequest, spend: SpendView, de
       action: request.action,
       resource: request.resource ?? null,
       estimatedCost: request.estimatedCost.toString(),
+      ...(request.runId ? { runId: request.runId } : {}),
     },
     spend: (counterKeys ?? countersFor(request, at).map((counter) => counter.key)).map((key) => (spend.get(key) ?? 0n).toString()),
     policies: [...considered.values()],
@@ -117,7 +120,7 @@ export function buildDecisionRecord(request: ActionRequest, spend: SpendView, de
 }
 
 export function requestOf(record: DecisionRecord): ActionRequest {
-  return { ...record.request, estimatedCost: BigInt(record.request.estimatedCost) };
+  return { ...record.request, estimatedCost: BigInt(record.request.estimatedCost), runId: record.request.runId ?? null };
 }
 
 export function spendOf(record: DecisionRecord): Map<string, Money> {

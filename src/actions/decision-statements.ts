@@ -57,19 +57,20 @@ export function writeDecisionsStatement(rows: readonly ActionRow[], charges: Rea
     reserved: row.reserved.toString(),
     decided_at: row.decidedAt.toISOString(),
     expires_at: row.expiresAt?.toISOString() ?? null,
+    run_id: row.runId,
   }));
   const amounts = [...charges.entries()].filter(([, amount]) => amount > 0n).map(([key, amount]) => ({ key, amount: amount.toString() }));
   return {
     text: `
     WITH inserted AS (
       INSERT INTO agent_actions (id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
-        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at)
+        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at, run_id)
       SELECT id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
-        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at
+        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at, run_id
       FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, agent_id uuid, owner_id uuid, action text,
         resource text, estimated_cost bigint, metadata jsonb, idempotency_key text, input_hash text, outcome action_outcome,
         status action_status, shadow_outcome action_outcome, reasons jsonb, record jsonb, counter_keys text[], reserved bigint,
-        decided_at timestamptz, expires_at timestamptz)
+        decided_at timestamptz, expires_at timestamptz, run_id uuid)
       RETURNING id
     ), charged AS (
       UPDATE spend_counters AS c SET reserved = c.reserved + v.amount, updated_at = $3::timestamptz

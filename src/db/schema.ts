@@ -5,4 +5,5 @@ export * from "./tables/audit";
 export * from "./tables/account-security";
 export * from "./tables/agents";
 export * from "./tables/policies";
+export * from "./tables/runs";
 export * from "./tables/agent-actions";

@@ -112,6 +112,8 @@ export interface ActionRequest {
   action: string;
   resource?: string | null;
   estimatedCost: Money;
+  /** The run the agent named for this action (src/runs); null or absent for none. */
+  runId?: string | null;
 }
 
 /** Identity of one spend counter: whose spend, over which window instance. */
