@@ -9,9 +9,13 @@ export type NewRun = typeof runs.$inferInsert;
 export type RunRecord = StoredRun & { held: boolean };
 export type RunStatus = "RUNNING" | "WAITING_APPROVAL" | "SUCCEEDED" | "FAILED" | "CANCELLED";
 
-/** A hold that has not expired, even if the sweeper has not released it yet. */
+/**
+ * A hold that has not expired, even if the sweeper has not released it yet. Written out with
+ * the table names: drizzle renders a column of the outer table unqualified, which inside the
+ * subquery would name the action's own column.
+ */
 const heldAt = (now: Date) =>
-  sql<boolean>`EXISTS (SELECT 1 FROM ${agentActions} a WHERE a.run_id = ${runs.id} AND a.status = 'PENDING_APPROVAL'
+  sql<boolean>`EXISTS (SELECT 1 FROM agent_actions a WHERE a.run_id = runs.id AND a.status = 'PENDING_APPROVAL'
     AND (a.expires_at IS NULL OR a.expires_at > ${now.toISOString()}::timestamptz))`;
 
 const selection = (now: Date) => ({ run: runs, held: heldAt(now) });
@@ -109,7 +113,7 @@ export async function runSpend(db: DbOrTx, id: string): Promise<{ reserved: bigi
 
 /** The run's log: its own audit rows and those of its actions (decisions, approvals, settles). */
 function logCondition(id: string): SQL | undefined {
-  const ofActions = sql`${auditEvents.targetId} IN (SELECT ${agentActions.id}::text FROM ${agentActions} WHERE ${agentActions.runId} = ${id})`;
+  const ofActions = sql`audit_events.target_id IN (SELECT a.id::text FROM agent_actions a WHERE a.run_id = ${id})`;
   return or(and(eq(auditEvents.targetType, "run"), eq(auditEvents.targetId, id)), and(eq(auditEvents.targetType, "agent_action"), ofActions));
 }
 

@@ -201,6 +201,7 @@ describe("finishing, cancelling and re-running", () => {
       rerunOfId: first.id,
       rerunOf: { id: first.id },
     });
+    clock.advance(1000);
     const third = (await server.client.ok(RerunDocument, { id: first.id }, agent.auth)).rerun;
     const detail = (await server.client.ok(RunDetailDocument, { id: first.id }, as(owner))).run;
     expect(detail.reruns.map((run) => run.id)).toEqual([second.id, third.id]);
