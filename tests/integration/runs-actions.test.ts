@@ -168,7 +168,7 @@ describe("actions of a run", () => {
         const pending = submit(agent, { action: "llm.chat", estimatedCost: "0", runId }).then((response) => (answer = response));
         // Wait until the decision's insert waits on the run row (its check has passed).
         for (let tries = 0; tries < 200; tries += 1) {
-          const result = await db.execute(sql`SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')`);
+          const result = await db.execute(sql`SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
           const [row] = result as unknown as { waiting: number }[];
           if (Number(row?.waiting) > 0) break;
           await new Promise((resolve) => setTimeout(resolve, 25));
