@@ -14,6 +14,7 @@ import { createActionService } from "./actions/action.service";
 import { createChainCache } from "./actions/chain-cache";
 import { createAuditService } from "./audit/audit.service";
 import { createPolicyService } from "./policies/policy.service";
+import { createRunService } from "./runs/run.service";
 import { loadSigningKeys, type SigningKeys } from "./auth/signing-keys";
 import { ensureBootstrapAdmin, type BootstrapOutcome } from "./bootstrap/bootstrap-admin";
 import { systemClock, type Clock } from "./clock";
@@ -135,6 +136,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       agents: createAgentService({ db, versions, clock, holdings: { releaseAll: actions.releaseAgentHoldings } }),
       policies,
       actions,
+      // A finished or cancelled run's held actions are withdrawn through the action lifecycle.
+      runs: createRunService({ db, clock, holds: { releaseRun: actions.releaseRunHolds } }),
     };
     const bootstrap = await ensureBootstrapAdmin({
       db,

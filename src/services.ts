@@ -10,6 +10,7 @@ import type { AgentService } from "./agents/agent.service";
 import type { AuditService } from "./audit/audit.service";
 import type { PolicyService } from "./policies/policy.service";
 import type { RoleService } from "./roles/role.service";
+import type { RunService } from "./runs/run.service";
 import type { UserAdminService } from "./users/user-admin.service";
 
 /** The use-cases resolvers may call: one object, built once per app and passed in context. */
@@ -27,4 +28,5 @@ export interface Services {
   agents: AgentService;
   policies: PolicyService;
   actions: ActionService;
+  runs: RunService;
 }

@@ -55,6 +55,7 @@ export function auditedInput(row: ActionRow) {
     estimatedCost: row.estimatedCost.toString(),
     idempotencyKey: row.idempotencyKey,
     metadataSha256: row.metadata === null ? null : crypto.createHash("sha256").update(JSON.stringify(row.metadata)).digest("hex"),
+    ...(row.runId === null ? {} : { runId: row.runId }),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
 import type { ActionRequest } from "../policy/policy-types";
 import type { RequestMeta } from "../request-meta";
+import { checkRunOpen, finishedRunRefusal } from "../runs/run-gate";
 import { checkActionInput, type ActionInput, type CheckedActionInput } from "./action-input";
 import { findByIdempotencyKey, type ActionRow } from "./action.repository";
 import { createDecisionBatcher, type ActionTimeouts } from "./decision-batcher";
@@ -40,6 +41,9 @@ export function deniedError(row: Pick<ActionRow, "id" | "action" | "reasons">, s
  */
 export function failClosed(error: unknown): Error {
   if (error instanceof AppError) return error;
+  // The run was finished between the check and the insert (run-gate.ts): refused, typed.
+  const runFinished = finishedRunRefusal(error);
+  if (runFinished) return runFinished;
   return new ServiceUnavailableError("The spend ledger cannot be reached: the action was not decided; retry later", { cause: error });
 }
 
@@ -87,6 +91,7 @@ export function createActionDecider(deps: {
       action: input.action,
       resource: input.resource,
       estimatedCost: input.estimatedCost,
+      runId: input.runId,
     };
     return { chain, request };
   }
@@ -101,6 +106,7 @@ export function createActionDecider(deps: {
           const existing = await findByIdempotencyKey(db, agent.agentId, input.idempotencyKey);
           if (existing) return replayed(existing, input);
         }
+        if (input.runId !== null) await checkRunOpen(db, agent.agentId, input.runId);
         const { chain, request } = await requestFor(agent, input);
         result = await batcher.decide({ input, chain, request, meta });
       } catch (error) {

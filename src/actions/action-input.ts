@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { UserInputError } from "../errors/errors";
 import { validateActionName } from "../policy/pattern";
 import type { Money } from "../policy/policy-types";
+import { isUuid } from "../validation/ids";
 import { LONE_SURROGATE } from "../validation/storable";
 import { canonicalJson } from "./decision-record";
 
@@ -12,6 +13,8 @@ export interface ActionInput {
   estimatedCost: Money;
   idempotencyKey?: string | null;
   metadata?: Record<string, unknown> | null;
+  /** The run this action belongs to (src/runs); the run must be the agent's and not finished. */
+  runId?: string | null;
 }
 
 export interface CheckedActionInput {
@@ -20,6 +23,7 @@ export interface CheckedActionInput {
   estimatedCost: Money;
   idempotencyKey: string | null;
   metadata: Record<string, unknown> | null;
+  runId: string | null;
   /** SHA-256 of the canonical input (without the key): a retry must carry the same input. */
   inputHash: string;
 }
@@ -76,9 +80,13 @@ export function checkActionInput(input: ActionInput): CheckedActionInput {
   if (metadata !== null && hasUnstorableText(metadata)) {
     throw new UserInputError("Metadata keys and strings cannot contain control characters or unpaired surrogates", "metadata");
   }
+  const runId = input.runId ?? null;
+  if (runId !== null && !isUuid(runId)) throw new UserInputError("Not a valid id", "runId");
+  // The run is part of the input (a retry naming another run is another action); without
+  // one the hash is what it was before runs existed, so earlier keys still replay.
   const inputHash = crypto
     .createHash("sha256")
-    .update(canonicalJson({ action: input.action, resource, estimatedCost, metadata }))
+    .update(canonicalJson({ action: input.action, resource, estimatedCost, metadata, ...(runId === null ? {} : { runId }) }))
     .digest("hex");
-  return { action: input.action, resource, estimatedCost, idempotencyKey, metadata, inputHash };
+  return { action: input.action, resource, estimatedCost, idempotencyKey, metadata, runId, inputHash };
 }

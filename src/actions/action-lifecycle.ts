@@ -17,7 +17,7 @@ import type { ActionTimeouts } from "./action-decider";
 import { deniedError } from "./action-decider";
 import { checkCost } from "./action-input";
 import { approvedDecision, auditStep, decisionDetails } from "./action-audit";
-import { dueForExpiry, findAction, openActionsOf, updateAction, type ActionRow } from "./action.repository";
+import { dueForExpiry, findAction, heldActionsOfRun, openActionsOf, updateAction, type ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons, requestOf, type DecisionRecord } from "./decision-record";
 import { settleAction, type Outcome } from "./action-settle";
 import { countActions, lockCounters, lockExisting, recordCrossings, reserve, settle } from "./spend-ledger";
@@ -251,6 +251,23 @@ export function createActionLifecycle(deps: {
         await release(tx, row, now, meta, { status: "CANCELLED", actor: by, action: AuditAction.AGENT_ACTION_RELEASED, details: { reason } });
       }
       return open.length;
+    },
+
+    /**
+     * Withdraws the held actions of a finished run (nothing was charged for them), one audit
+     * row each, in a transaction of its own: the run service calls it after the run's own
+     * change committed, so the run row is never locked together with action rows (a decision
+     * locks counters, then the run; an approval the action, then counters). Returns how many.
+     */
+    async releaseRunHolds(runId: string, by: AuditActor, reason: string, meta: RequestMeta): Promise<number> {
+      return db.transaction(async (tx) => {
+        const now = clock.now();
+        const held = await heldActionsOfRun(tx, runId);
+        for (const row of held) {
+          await release(tx, row, now, meta, { status: "CANCELLED", actor: by, action: AuditAction.AGENT_ACTION_RELEASED, details: { reason } });
+        }
+        return held.length;
+      });
     },
 
     approve: (actor: Principal, id: string, meta: RequestMeta, note: string | null = null) => resolveHold(actor, id, meta, true, note),

@@ -50,8 +50,19 @@ export async function openActionsOf(tx: Tx, agentId: string): Promise<ActionRow[
     .for("update");
 }
 
+/** The held actions of a run, locked, in id order: what finishing or cancelling the run withdraws. */
+export async function heldActionsOfRun(tx: Tx, runId: string): Promise<ActionRow[]> {
+  return tx
+    .select()
+    .from(agentActions)
+    .where(and(eq(agentActions.runId, runId), eq(agentActions.status, "PENDING_APPROVAL")))
+    .orderBy(asc(agentActions.id))
+    .for("update");
+}
+
 export interface ActionFilter {
   agentIds?: readonly string[];
+  runId?: string;
   ownerId?: string;
   action?: string;
   statuses?: readonly ActionStatus[];
@@ -65,6 +76,7 @@ function conditions(filter: ActionFilter): SQL | undefined {
   const parts: (SQL | undefined)[] = [];
   if (filter.agentIds) parts.push(filter.agentIds.length > 0 ? inArray(agentActions.agentId, [...filter.agentIds]) : sql`false`);
   if (filter.ownerId) parts.push(eq(agentActions.ownerId, filter.ownerId));
+  if (filter.runId) parts.push(eq(agentActions.runId, filter.runId));
   if (filter.action) parts.push(eq(agentActions.action, filter.action));
   if (filter.statuses && filter.statuses.length > 0) parts.push(inArray(agentActions.status, [...filter.statuses]));
   if (filter.outcome) parts.push(eq(agentActions.outcome, filter.outcome));

@@ -92,6 +92,7 @@ export function createActionService(deps: {
     cancel: lifecycle.cancel,
     release: lifecycle.releaseAsPerson,
     releaseAgentHoldings: lifecycle.releaseAgentHoldings,
+    releaseRunHolds: lifecycle.releaseRunHolds,
     adjust: adjuster.adjust,
     adjustments: adjuster.list,
     approve: lifecycle.approve,

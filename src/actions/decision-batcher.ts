@@ -123,6 +123,7 @@ export function createDecisionBatcher(deps: {
       expiresAt: ttl === null ? null : new Date(now.getTime() + ttl),
       resolvedAt: null,
       resolvedBy: null,
+      runId: request.runId ?? null,
     };
   }
 

@@ -28,7 +28,7 @@ export interface DecisionRecord {
     action: string;
     resource: string | null;
     estimatedCost: string;
-    /** Only for an action of a run. */
+    /** Present only when the action named a run (records without it replay as before). */
     runId?: string;
   };
   /**
@@ -136,8 +136,7 @@ export function buildDecisionRecord(
 }
 
 export function requestOf(record: DecisionRecord): ActionRequest {
-  const { runId, ...request } = record.request;
-  return { ...request, estimatedCost: BigInt(record.request.estimatedCost), runId: runId ?? null };
+  return { ...record.request, estimatedCost: BigInt(record.request.estimatedCost), runId: record.request.runId ?? null };
 }
 
 export function spendOf(record: DecisionRecord): Map<string, Money> {

@@ -65,6 +65,7 @@ export function writeDecisionsStatement(
     reserved: row.reserved.toString(),
     decided_at: row.decidedAt.toISOString(),
     expires_at: row.expiresAt?.toISOString() ?? null,
+    run_id: row.runId,
   }));
   const amounts = [...charges.entries()]
     .filter(([, charge]) => charge.amount > 0n || charge.count > 0n)
@@ -73,13 +74,13 @@ export function writeDecisionsStatement(
     text: `
     WITH inserted AS (
       INSERT INTO agent_actions (id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
-        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at)
+        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at, run_id)
       SELECT id, agent_id, owner_id, action, resource, estimated_cost, metadata, idempotency_key, input_hash,
-        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at
+        outcome, status, shadow_outcome, reasons, record, counter_keys, reserved, decided_at, expires_at, run_id
       FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, agent_id uuid, owner_id uuid, action text,
         resource text, estimated_cost bigint, metadata jsonb, idempotency_key text, input_hash text, outcome action_outcome,
         status action_status, shadow_outcome action_outcome, reasons jsonb, record jsonb, counter_keys text[], reserved bigint,
-        decided_at timestamptz, expires_at timestamptz)
+        decided_at timestamptz, expires_at timestamptz, run_id uuid)
       RETURNING id
     ), charged AS (
       UPDATE spend_counters AS c SET reserved = c.reserved + v.amount, settled = c.settled + v.count, updated_at = $3::timestamptz

@@ -65,6 +65,12 @@ export const AuditAction = {
   /** A reservation or hold released by a person with spend:write, or because its agent was suspended or deleted. */
   AGENT_ACTION_RELEASED: "agent.action.released",
   SPEND_ADJUSTED: "spend.adjusted",
+  RUN_STARTED: "run.started",
+  /** A run started by `rerun`: a new run with the input of an earlier one (details name it). */
+  RUN_RERUN: "run.rerun",
+  /** The agent (or its owner) reported the run SUCCEEDED or FAILED. */
+  RUN_FINISHED: "run.finished",
+  RUN_CANCELLED: "run.cancelled",
 } as const;
 
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

@@ -7,6 +7,7 @@ export interface AccessRule {
   allowSelf?: boolean;
   allowRestricted?: boolean;
   agent?: boolean;
+  orAgent?: boolean;
 }
 
 /** The record a field belongs to, when the rule may let its own user through. */

@@ -1,6 +1,6 @@
 import type { Permission } from "./permissions";
 
-/** Built-in roles, seeded by migration 0001 (ADMIN's `spend:write` by 0012). USER is held by every account implicitly. */
+/** Built-in roles, seeded by migration 0001 (ADMIN's `spend:write` by 0012, the run permissions by 0013). USER is held by every account implicitly. */
 export const BUILT_IN_ROLES = ["USER", "MANAGER", "COMPLIANCE_OFFICER", "ADMIN"] as const;
 export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 
@@ -16,12 +16,12 @@ export const BUILT_IN_ROLE_DEFINITIONS: Record<
   },
   COMPLIANCE_OFFICER: {
     description: "Reads and exports the audit trail and spend reports",
-    permissions: ["users:read", "audit:read", "audit:export", "agents:read", "policies:read", "spend:read"],
+    permissions: ["users:read", "audit:read", "audit:export", "agents:read", "policies:read", "spend:read", "runs:read"],
     inherits: ["USER"],
   },
   ADMIN: {
     description: "Runs the server: users, roles, agents and policies",
-    permissions: ["users:write", "roles:read", "roles:write", "agents:write", "policies:write", "spend:write"],
+    permissions: ["users:write", "roles:read", "roles:write", "agents:write", "policies:write", "spend:write", "runs:write"],
     inherits: ["MANAGER", "COMPLIANCE_OFFICER"],
   },
 };

@@ -5,5 +5,6 @@ export * from "./tables/audit";
 export * from "./tables/account-security";
 export * from "./tables/agents";
 export * from "./tables/policies";
+export * from "./tables/runs";
 export * from "./tables/agent-actions";
 export * from "./tables/spend-alerts";

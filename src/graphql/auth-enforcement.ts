@@ -54,7 +54,7 @@ export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
       return {
         ...field,
         async resolve(source, args, ctx: GraphQLContext, info) {
-          if (rule.agent) {
+          if (rule.agent || (rule.orAgent && ctx.auth.presentsAgentKey())) {
             await ctx.auth.agent();
             return resolve(source, args, ctx, info);
           }

@@ -50,6 +50,11 @@ export class RequestAuth {
     return this.agentResolution;
   }
 
+  /** Whether the request presents an agent API key (valid or not): who `@auth(orAgent)` asks for. */
+  presentsAgentKey(): boolean {
+    return this.bearer !== undefined && isAgentKey(this.bearer);
+  }
+
   /** After register, login or refresh, the new session is this request's principal. */
   establish(principal: Principal): void {
     this.resolution = Promise.resolve(principal);

@@ -49,6 +49,7 @@ export function actionView(row: ActionRow, sight: SpendSight): AgentAction {
     expiresAt: row.expiresAt,
     resolvedAt: row.resolvedAt,
     resolvedBy: row.resolvedBy,
+    runId: row.runId,
   };
 }
 

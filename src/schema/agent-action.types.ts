@@ -41,6 +41,12 @@ export class AgentActionInput {
 
   @Field(() => GraphQLJSONObject, { nullable: true, description: "Up to 8 KiB of JSON, kept with the action." })
   metadata?: Record<string, unknown> | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: "The run this action belongs to: one of the calling agent's runs (else NOT_FOUND), not finished (else CONFLICT). Part of the input an idempotency key stands for.",
+  })
+  runId?: string | null;
 }
 
 @ObjectType({ description: "Why a decision went the way it did: the exact rule or cap, with its numbers." })
@@ -163,6 +169,9 @@ export class AgentAction {
 
   @Field(() => ID, { nullable: true, description: "Who approved or rejected it." })
   resolvedBy!: string | null;
+
+  @Field(() => ID, { nullable: true, description: "The run the agent named for it (see `run` for the run itself)." })
+  runId!: string | null;
 }
 
 @ObjectType()

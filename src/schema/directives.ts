@@ -13,7 +13,7 @@ export const RoleEnum = new GraphQLEnumType({
 export const authDirective = new GraphQLDirective({
   name: "auth",
   description:
-    "Access rule, enforced by the server: the caller must be signed in and hold the role (or one that inherits it) and/or the permission. With allowSelf, the record's own user also passes. Restricted sessions (see SessionRestriction) reach only root fields with allowRestricted. With agent, only an AI agent's API key is accepted (and people are refused); without it, agent keys are refused.",
+    "Access rule, enforced by the server: the caller must be signed in and hold the role (or one that inherits it) and/or the permission. With allowSelf, the record's own user also passes. Restricted sessions (see SessionRestriction) reach only root fields with allowRestricted. With agent, only an AI agent's API key is accepted (and people are refused); with orAgent, people pass by the rest of the rule and an agent's API key passes too (the field decides what the agent may reach); without either, agent keys are refused.",
   locations: [DirectiveLocation.FIELD_DEFINITION],
   args: {
     requires: { type: RoleEnum },
@@ -21,6 +21,7 @@ export const authDirective = new GraphQLDirective({
     allowSelf: { type: GraphQLBoolean, defaultValue: false },
     allowRestricted: { type: GraphQLBoolean, defaultValue: false },
     agent: { type: GraphQLBoolean, defaultValue: false },
+    orAgent: { type: GraphQLBoolean, defaultValue: false },
   },
 });
 
@@ -38,6 +39,7 @@ export interface AuthRule {
   allowSelf?: boolean;
   allowRestricted?: boolean;
   agent?: boolean;
+  orAgent?: boolean;
 }
 
 /** `@auth(...)` on a field, written from typed options so a typo cannot reach the SDL. */
@@ -48,6 +50,7 @@ export function Auth(rule: AuthRule = { requires: "USER" }): MethodDecorator & P
   if (rule.allowSelf) args.push("allowSelf: true");
   if (rule.allowRestricted) args.push("allowRestricted: true");
   if (rule.agent) args.push("agent: true");
+  if (rule.orAgent) args.push("orAgent: true");
   return Directive(args.length > 0 ? `@auth(${args.join(", ")})` : "@auth") as MethodDecorator & PropertyDecorator;
 }
 

@@ -4,6 +4,7 @@ import {
   CancelAgentActionDocument,
   CreatePolicyDocument,
   ReplayDecisionDocument,
+  StartRunDocument,
   SubmitAgentActionDocument,
   type AgentActionInput,
   type PolicyInput,
@@ -102,6 +103,27 @@ describe("a velocity cap (maxActions)", () => {
     expect(allowed).toHaveLength(5);
     const replay = (await server.client.ok(ReplayDecisionDocument, { actionId: allowed[4]! }, as(admin))).replayDecision;
     expect(replay).toMatchObject({ matches: true, recordedOutcome: "ALLOWED", replayedOutcome: "ALLOWED" });
+  });
+});
+
+describe("a cap per RUN", () => {
+  it("gives each run its own budget; actions outside a run do not count; a velocity cap per RUN counts the run's actions", async () => {
+    const agent = await agentUnder([
+      { per: "RUN", window: "TOTAL", limit: units(5) },
+      { per: "RUN", window: "MINUTE", maxActions: 3 },
+    ]);
+    const start = async (name: string) => (await server.client.ok(StartRunDocument, { input: { name } }, agent.auth)).startRun.id;
+    const [first, second] = [await start("first"), await start("second")];
+    expect(await submitOk(agent, { action: "llm.chat", estimatedCost: units(4), runId: first })).toMatchObject({ decision: "ALLOWED" });
+    const over = await submit(agent, { action: "llm.chat", estimatedCost: units(2), runId: first });
+    expect(reasonsOf(over)[0]).toMatchObject({ code: "CAP_EXCEEDED", per: "RUN", window: "TOTAL", limit: units(5), spent: units(4) });
+    // Another run has its own 5 units; an action outside any run is not counted by RUN caps.
+    expect(await submitOk(agent, { action: "llm.chat", estimatedCost: units(5), runId: second })).toMatchObject({ decision: "ALLOWED" });
+    expect(await submitOk(agent, { action: "llm.chat", estimatedCost: units(50) })).toMatchObject({ decision: "ALLOWED" });
+    // The first run has taken 1 action (the refused one does not count); 2 more fit its MINUTE.
+    await submitOk(agent, { action: "llm.chat", estimatedCost: "0", runId: first });
+    await submitOk(agent, { action: "llm.chat", estimatedCost: "0", runId: first });
+    expect(reasonsOf(await submit(agent, { action: "llm.chat", estimatedCost: "0", runId: first }))[0]).toMatchObject({ per: "RUN", window: "MINUTE", limit: "3" });
   });
 });
 

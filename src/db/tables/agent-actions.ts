@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, boolean, check, index, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { agents } from "./agents";
+import { runs } from "./runs";
 
 export const actionOutcome = pgEnum("action_outcome", ["ALLOWED", "DENIED", "PENDING_APPROVAL"]);
 /**
@@ -59,12 +60,15 @@ export const agentActions = pgTable(
     resolvedAt: timestamp("resolved_at", { withTimezone: true }),
     /** The approver or rejecter (a user id; no foreign key: history outlives accounts). */
     resolvedBy: uuid("resolved_by"),
+    /** The run the agent named when it submitted the action (src/runs); null for none. */
+    runId: uuid("run_id").references(() => runs.id, { onDelete: "set null" }),
   },
   (table) => [
     uniqueIndex("agent_actions_idempotency_key").on(table.agentId, table.idempotencyKey),
     index("agent_actions_agent_idx").on(table.agentId, table.decidedAt),
     index("agent_actions_owner_idx").on(table.ownerId, table.decidedAt),
     index("agent_actions_decided_idx").on(table.decidedAt),
+    index("agent_actions_run_idx").on(table.runId, table.decidedAt),
     index("agent_actions_due_idx").on(table.expiresAt).where(sql`${table.status} IN ('RESERVED', 'PENDING_APPROVAL')`),
     check("agent_actions_costs_check", sql`${table.estimatedCost} >= 0 AND (${table.actualCost} IS NULL OR ${table.actualCost} >= 0) AND ${table.reserved} >= 0`),
   ],

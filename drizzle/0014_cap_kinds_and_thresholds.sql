@@ -14,3 +14,6 @@ CREATE TABLE "spend_threshold_crossings" (
 	"crossed_at" timestamp with time zone NOT NULL,
 	CONSTRAINT "spend_threshold_crossings_policy_id_cap_id_counter_key_threshold_pk" PRIMARY KEY("policy_id","cap_id","counter_key","threshold")
 );
+--> statement-breakpoint
+ALTER TABLE "spend_counters" ADD COLUMN "measure" text;--> statement-breakpoint
+ALTER TABLE "spend_counters" ADD COLUMN "pattern" text;
