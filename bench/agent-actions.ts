@@ -6,6 +6,9 @@
  * every action locks and charges the one shared GLOBAL counter), each decision written with
  * its audit row. Floor: `benchFloorInsert` on the same server (bench/floor-server.ts), the
  * same agent-key authentication and one INSERT. Rounds alternate and the medians are kept.
+ * A second agent decides under the limits of runs and velocity as well: its action names a
+ * run, and a cap per RUN, a cap scoped to `llm.*` and a velocity cap (actions per MINUTE)
+ * are in force beside the three, so each decision locks and charges three more counters.
  * Afterwards every recorded action is checked to be ALLOWED: a denial would be a cheaper
  * path and would flatter the ratio.
  */
@@ -19,6 +22,8 @@ const HUGE = "1000000000000000000";
 interface Result {
   floor: Measured;
   actions: Measured;
+  /** Under a run cap, a pattern cap and a velocity cap as well. */
+  limited: Measured;
   recorded: number;
   denied: number;
 }
@@ -27,8 +32,11 @@ async function gql<T>(server: ServerProcess, token: string, query: string, varia
   return server.client.ok<T, unknown>(query, variables, { token });
 }
 
-/** An owner's agent with a key, governed by three caps (one GLOBAL); returns the key. */
-async function governedAgent(server: ServerProcess, adminToken: string, ownerToken: string, ownerId: string): Promise<string> {
+/** The largest velocity limit the API takes (a GraphQL Int). */
+const MANY_ACTIONS = 2_147_483_647;
+
+/** An agent of the owner with a key, under an AGENT policy with `caps` (written by the admin). */
+async function agentWithCaps(server: ServerProcess, adminToken: string, ownerToken: string, caps: unknown[]): Promise<{ id: string; key: string }> {
   const { createAgent } = await gql<{ createAgent: { id: string } }>(server, ownerToken, `mutation { createAgent(input: { name: "bench agent" }) { id } }`);
   const { createAgentApiKey } = await gql<{ createAgentApiKey: { key: string } }>(
     server,
@@ -36,14 +44,37 @@ async function governedAgent(server: ServerProcess, adminToken: string, ownerTok
     `mutation ($id: ID!) { createAgentApiKey(agentId: $id) { key } }`,
     { id: createAgent.id },
   );
-  const policy = `mutation ($input: PolicyInput!) { createPolicy(input: $input) { id } }`;
+  await gql(server, adminToken, `mutation ($input: PolicyInput!) { createPolicy(input: $input) { id } }`, {
+    input: { name: "agent", scope: "AGENT", scopeId: createAgent.id, caps },
+  });
+  return { id: createAgent.id, key: createAgentApiKey.key };
+}
+
+/** An agent under a run cap, an llm.* cap and a velocity cap too, and a run it works in. */
+async function limitedAgent(server: ServerProcess, adminToken: string, ownerToken: string): Promise<{ key: string; runId: string }> {
+  const agent = await agentWithCaps(server, adminToken, ownerToken, [
+    { per: "AGENT", window: "DAY", limit: HUGE },
+    { per: "RUN", window: "TOTAL", limit: HUGE },
+    { per: "AGENT", window: "DAY", limit: HUGE, pattern: "llm.*" },
+    { per: "AGENT", window: "MINUTE", maxActions: MANY_ACTIONS },
+  ]);
+  const { startRun } = await gql<{ startRun: { id: string } }>(server, agent.key, `mutation { startRun(input: { name: "bench run" }) { id } }`);
+  return { key: agent.key, runId: startRun.id };
+}
+
+/**
+ * An owner's agent with a key, governed by three caps (one GLOBAL); returns the key. Sets the
+ * GLOBAL and USER policies every bench agent then decides under.
+ */
+async function governedAgent(server: ServerProcess, adminToken: string, ownerToken: string, ownerId: string): Promise<string> {
   await gql(server, adminToken, `mutation ($id: ID!, $input: PolicyInput!) { updatePolicy(id: $id, input: $input) { id } }`, {
     id: DEFAULT_POLICY_ID,
     input: { name: "Default", scope: "GLOBAL", rules: [{ pattern: "llm.*", effect: "ALLOW" }], caps: [{ per: "GLOBAL", window: "DAY", limit: HUGE }] },
   });
-  await gql(server, adminToken, policy, { input: { name: "owner", scope: "USER", scopeId: ownerId, caps: [{ per: "OWNER", window: "DAY", limit: HUGE }] } });
-  await gql(server, adminToken, policy, { input: { name: "agent", scope: "AGENT", scopeId: createAgent.id, caps: [{ per: "AGENT", window: "DAY", limit: HUGE }] } });
-  return createAgentApiKey.key;
+  await gql(server, adminToken, `mutation ($input: PolicyInput!) { createPolicy(input: $input) { id } }`, {
+    input: { name: "owner", scope: "USER", scopeId: ownerId, caps: [{ per: "OWNER", window: "DAY", limit: HUGE }] },
+  });
+  return (await agentWithCaps(server, adminToken, ownerToken, [{ per: "AGENT", window: "DAY", limit: HUGE }])).key;
 }
 
 export async function benchAgentActions(
@@ -58,17 +89,26 @@ export async function benchAgentActions(
     query: `mutation ($input: AgentActionInput!) { submitAgentAction(input: $input) { id status } }`,
     variables: { input: { action: "llm.completion", estimatedCost: "1250" } },
   });
+  const limited = await limitedAgent(server, accounts.adminToken, accounts.ownerToken);
+  const limitedBody = JSON.stringify({
+    query: `mutation ($input: AgentActionInput!) { submitAgentAction(input: $input) { id status } }`,
+    variables: { input: { action: "llm.completion", estimatedCost: "1250", runId: limited.runId } },
+  });
   const floorRounds: Measured[] = [];
   const actionRounds: Measured[] = [];
+  const limitedRounds: Measured[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     floorRounds.push(await load("floor: one-INSERT mutation (agent key)", server.url, { body: floorBody, headers }));
     actionRounds.push(await load("submitAgentAction (3 caps, 1 GLOBAL)", server.url, { body: actionBody, headers }));
+    limitedRounds.push(
+      await load("submitAgentAction (+ run, llm.*, velocity caps)", server.url, { body: limitedBody, headers: { authorization: `Bearer ${limited.key}` } }),
+    );
   }
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
   try {
     const [counts] = await sql<{ recorded: number; denied: number }[]>`
       SELECT count(*)::int AS recorded, count(*) FILTER (WHERE outcome <> 'ALLOWED')::int AS denied FROM agent_actions`;
-    return { floor: median(floorRounds), actions: median(actionRounds), recorded: counts?.recorded ?? 0, denied: counts?.denied ?? 0 };
+    return { floor: median(floorRounds), actions: median(actionRounds), limited: median(limitedRounds), recorded: counts?.recorded ?? 0, denied: counts?.denied ?? 0 };
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -113,8 +113,9 @@ async function main(): Promise<void> {
         ownerToken: token,
         ownerId: registered.register.user.id,
       });
-      rows.push(result.floor, result.actions);
+      rows.push(result.floor, result.actions, result.limited);
       ratios.push(`agent action decisions / one INSERT  ${(result.actions.rps / result.floor.rps).toFixed(2)}   (target >= 0.7; p99 ${result.actions.p99.toFixed(1)} ms vs ${result.floor.p99.toFixed(1)} ms)`);
+      ratios.push(`  with run, pattern and velocity caps ${(result.limited.rps / result.floor.rps).toFixed(2)}   (target >= 0.7; p99 ${result.limited.p99.toFixed(1)} ms)`);
       ratios.push(`  recorded actions: ${result.recorded}, not ALLOWED: ${result.denied}`);
       if (result.denied > 0) process.exitCode = 1;
     }
