@@ -33,6 +33,10 @@ import type { Services } from "./services";
 import { createMemoryStore } from "./store/memory-store";
 import { createRedisStore } from "./store/redis-store";
 import type { SharedStore } from "./store/shared-store";
+import { openWebhookBox, webhookTargetPolicy } from "./webhooks/webhook-config";
+import { createWebhookService } from "./webhooks/webhook.service";
+import { startWebhookWorker, type WebhookWorker } from "./webhooks/webhook-worker";
+import type { Resolver } from "./webhooks/webhook-sender";
 
 /** Edges a caller (a test, the benchmark) may supply instead of the ones config selects. */
 export interface AppOverrides {
@@ -43,6 +47,8 @@ export interface AppOverrides {
   /** More resolver classes for the schema (the benchmark's floor mutation); none in production. */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   extraResolvers?: Function[];
+  /** Name resolution for webhook targets (tests play a name that resolves to a forbidden address). */
+  webhookResolver?: Resolver;
 }
 
 export interface App {
@@ -54,6 +60,8 @@ export interface App {
   readonly hasher: PasswordHasher;
   readonly bootstrap: BootstrapOutcome;
   readonly httpServer: http.Server;
+  /** This process's webhook delivery worker (its poll loop is off when WEBHOOK_POLL_INTERVAL is 0). */
+  readonly webhookWorker: WebhookWorker;
   listen(): Promise<AddressInfo>;
   /** Stops taking requests, lets the ones in flight finish, then closes the backing services. */
   close(): Promise<void>;
@@ -122,6 +130,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       chains: createChainCache({ versions, policies }),
       timeouts: { reservationTtlMs: config.ACTION_RESERVATION_TTL, approvalTtlMs: config.ACTION_APPROVAL_TTL },
     });
+    const webhookBox = openWebhookBox(config);
+    const webhookPolicy = webhookTargetPolicy(config);
     const services: Services = {
       ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger }),
       tokens: createTokenStatusService({ principals, accessTokens }),
@@ -130,6 +140,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       agents: createAgentService({ db, versions, clock, holdings: { releaseAll: actions.releaseAgentHoldings } }),
       policies,
       actions,
+      webhooks: createWebhookService({ db, box: webhookBox, clock, policy: webhookPolicy, resolve: overrides.webhookResolver }),
     };
     const bootstrap = await ensureBootstrapAdmin({
       db,
@@ -174,6 +185,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     httpServer.on("request", expressApp);
 
     const sweeper = startExpirySweeper(services, config.ACTION_SWEEP_INTERVAL, logger);
+    const webhookWorker = startWebhookWorker({
+      db,
+      box: webhookBox,
+      clock,
+      logger,
+      resolve: overrides.webhookResolver,
+      options: {
+        pollIntervalMs: config.WEBHOOK_POLL_INTERVAL,
+        timeoutMs: config.WEBHOOK_TIMEOUT,
+        maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+        retryBaseMs: config.WEBHOOK_RETRY_BASE,
+        retryMaxMs: config.WEBHOOK_RETRY_MAX,
+        concurrency: config.WEBHOOK_CONCURRENCY,
+        policy: webhookPolicy,
+      },
+    });
     let closing: Promise<void> | undefined;
     return {
       config,
@@ -184,6 +211,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       hasher,
       bootstrap,
       httpServer,
+      webhookWorker,
       listen: () =>
         new Promise((resolve, reject) => {
           httpServer.once("error", reject);
@@ -193,6 +221,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         closing ??= (async () => {
           sweeper.stop();
           await apollo.stop();
+          // After the last request (its events are in the outbox), before the database closes.
+          await webhookWorker.stop();
           await Promise.allSettled([store.close(), database.close()]);
           dataDirLock?.release();
         })();

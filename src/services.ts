@@ -11,6 +11,7 @@ import type { AuditService } from "./audit/audit.service";
 import type { PolicyService } from "./policies/policy.service";
 import type { RoleService } from "./roles/role.service";
 import type { UserAdminService } from "./users/user-admin.service";
+import type { WebhookService } from "./webhooks/webhook.service";
 
 /** The use-cases resolvers may call: one object, built once per app and passed in context. */
 export interface Services {
@@ -27,4 +28,5 @@ export interface Services {
   agents: AgentService;
   policies: PolicyService;
   actions: ActionService;
+  webhooks: WebhookService;
 }

@@ -22,6 +22,8 @@ import { settleAction, type Outcome } from "./action-settle";
 import { lockCounters, lockExisting, reserve, settle } from "./spend-ledger";
 import { checkReason } from "./spend-adjustments";
 import { spendSight } from "./spend-privacy";
+import { enqueueWebhookEvents } from "../webhooks/webhook-events";
+import { actionApproved, actionRejected } from "../webhooks/webhook-payloads";
 
 
 const EXPIRY_BATCH = 100;
@@ -101,6 +103,7 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
       const by: AuditActor = { type: "user", id: actor.userId };
       if (!approve) {
         const rejected = await updateAction(tx, row.id, { status: "REJECTED", resolvedAt: now, resolvedBy: actor.userId });
+        await enqueueWebhookEvents(tx, [actionRejected(rejected, actor.userId, "REJECTED", now)]);
         await auditStep(tx, meta, { actor: by, action: AuditAction.AGENT_ACTION_REJECTED, outcome: "success", row: rejected, details: { note }, at: now });
         return { row: rejected };
       }
@@ -144,6 +147,7 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
         resolvedAt: now,
         resolvedBy: approver.userId,
       });
+      await enqueueWebhookEvents(tx, [actionRejected(denied, approver.userId, "DENIED_ON_APPROVAL", now)]);
       await audited(denied, evaluated);
       return { row: denied, error: deniedError(denied, spendSight({ kind: "user", user: approver })) };
     }
@@ -159,6 +163,7 @@ export function createActionLifecycle(deps: { db: Db; clock: Clock; policies: Pi
       resolvedAt: now,
       resolvedBy: approver.userId,
     });
+    await enqueueWebhookEvents(tx, [actionApproved(approved, approver.userId, now)]);
     await audited(approved, approvedDecision(evaluated, row.estimatedCost));
     return { row: approved };
   }

@@ -19,6 +19,8 @@ import { buildDecisionRecord, publicReasons } from "./decision-record";
 import { existingKeysStatement, lockCountersStatement, writeDecisionsStatement } from "./decision-statements";
 import { settleBound, storeSettleBound } from "../policy/settle-bound";
 import { createCounterLocks } from "./spend-ledger";
+import { actionPendingApproval } from "../webhooks/webhook-payloads";
+import { webhookEventsStatement } from "../webhooks/webhook-events";
 
 export interface ActionTimeouts {
   reservationTtlMs: number;
@@ -158,7 +160,10 @@ export function createDecisionBatcher(deps: { db: Db; flights: FlightDb; clock: 
       audits.push({ meta: item.meta, entry: decisionAuditEntry(row, decision, now) });
       results.push({ kind: "decided", row });
     });
-    if (rows.length > 0) await tx.flight([writeDecisionsStatement(rows, charges, now, auditBatchRows(audits))], { commit: true });
+    // Held actions are announced (action.pending_approval) in the same flight, so with the same commit.
+    const held = rows.filter((row) => row.status === "PENDING_APPROVAL").map((row) => actionPendingApproval(row, now));
+    const events = held.length > 0 ? [webhookEventsStatement(held)] : [];
+    if (rows.length > 0) await tx.flight([writeDecisionsStatement(rows, charges, now, auditBatchRows(audits)), ...events], { commit: true });
     return existingRows(results);
   }
 

@@ -2,7 +2,7 @@
  * The closed list of permission strings. Roles hold subsets of these; `@auth(permission:)`
  * names one of them. Migration 0001 seeds the built-in roles with exactly the sets below
  * (a test compares the two), and later migrations add what came after (0012: `spend:write`
- * for ADMIN).
+ * for ADMIN; 0014: `webhooks:read` and `webhooks:write` for ADMIN).
  */
 export const PERMISSIONS = [
   "users:read",
@@ -18,6 +18,8 @@ export const PERMISSIONS = [
   "actions:approve",
   "spend:read",
   "spend:write",
+  "webhooks:read",
+  "webhooks:write",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -6,3 +6,4 @@ export * from "./tables/account-security";
 export * from "./tables/agents";
 export * from "./tables/policies";
 export * from "./tables/agent-actions";
+export * from "./tables/webhooks";

@@ -13,11 +13,12 @@ import { PolicyResolver } from "../resolvers/policy.resolver";
 import { RoleResolver } from "../resolvers/role.resolver";
 import { UserAdminResolver } from "../resolvers/user-admin.resolver";
 import { UserResolver } from "../resolvers/user.resolver";
+import { WebhookResolver } from "../resolvers/webhook.resolver";
 import { DIRECTIVES } from "../schema/directives";
 import { enforceArgumentRules } from "./argument-rules";
 import { enforceAuthDirectives } from "./auth-enforcement";
 
-export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver, SpendResolver] as const;
+export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver, SpendResolver, WebhookResolver] as const;
 
 /**
  * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks
