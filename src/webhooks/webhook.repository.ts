@@ -19,7 +19,7 @@ export interface DeliveryFilter {
 
 export async function insertEndpoint(
   tx: DbOrTx,
-  values: { url: string; description: string | null; eventTypes: string[]; secretSealed: string; enabled: boolean; createdBy: string; now: Date },
+  values: { url: string; description: string | null; eventTypes: string[]; secretSealed: string; enabled: boolean; createdBy: string | null; now: Date },
 ): Promise<EndpointRow> {
   const { now, ...rest } = values;
   const [row] = await tx.insert(webhookEndpoints).values({ ...rest, createdAt: now, updatedAt: now }).returning();
