@@ -57,7 +57,7 @@ export function buildAccountServices(deps: {
   clock: Clock;
   logger: Logger;
   mailer?: Mailer;
-}): Omit<Services, "tokens" | "audit" | "agents" | "policies" | "actions" | "runs"> {
+}): Omit<Services, "tokens" | "audit" | "agents" | "policies" | "actions" | "runs" | "webhooks"> {
   const { config, db, store, hasher, versions, clock, logger } = deps;
   const notifier = createNotifier({ mailer: deps.mailer ?? createMailer(config, logger, clock), db, logger, publicUrl: config.PUBLIC_URL });
   const issuer = createSessionIssuer({ ...deps, mfaRequiredRoles: config.MFA_REQUIRED_ROLES });

@@ -36,6 +36,10 @@ import type { Services } from "./services";
 import { createMemoryStore } from "./store/memory-store";
 import { createRedisStore } from "./store/redis-store";
 import type { SharedStore } from "./store/shared-store";
+import { openWebhookBox, webhookTargetPolicy } from "./webhooks/webhook-config";
+import { createWebhookService } from "./webhooks/webhook.service";
+import { startWebhookWorker, type WebhookWorker } from "./webhooks/webhook-worker";
+import type { Resolver } from "./webhooks/webhook-sender";
 
 /** Edges a caller (a test, the benchmark) may supply instead of the ones config selects. */
 export interface AppOverrides {
@@ -46,6 +50,8 @@ export interface AppOverrides {
   /** More resolver classes for the schema (the benchmark's floor mutation); none in production. */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   extraResolvers?: Function[];
+  /** Name resolution for webhook targets (tests play a name that resolves to a forbidden address). */
+  webhookResolver?: Resolver;
 }
 
 export interface App {
@@ -57,6 +63,8 @@ export interface App {
   readonly hasher: PasswordHasher;
   readonly bootstrap: BootstrapOutcome;
   readonly httpServer: http.Server;
+  /** This process's webhook delivery worker (its poll loop is off when WEBHOOK_POLL_INTERVAL is 0). */
+  readonly webhookWorker: WebhookWorker;
   listen(): Promise<AddressInfo>;
   /** Stops taking requests, lets the ones in flight finish, then closes the backing services. */
   close(): Promise<void>;
@@ -128,6 +136,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       timeouts: { reservationTtlMs: config.ACTION_RESERVATION_TTL, approvalTtlMs: config.ACTION_APPROVAL_TTL },
       onCrossings: alerts.crossed,
     });
+    const webhookBox = openWebhookBox(config);
+    const webhookPolicy = webhookTargetPolicy(config);
     const services: Services = {
       ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger, mailer }),
       tokens: createTokenStatusService({ principals, accessTokens }),
@@ -138,6 +148,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       actions,
       // A finished or cancelled run's held actions are withdrawn through the action lifecycle.
       runs: createRunService({ db, clock, holds: { releaseRun: actions.releaseRunHolds } }),
+      webhooks: createWebhookService({ db, box: webhookBox, clock, policy: webhookPolicy, resolve: overrides.webhookResolver }),
     };
     const bootstrap = await ensureBootstrapAdmin({
       db,
@@ -182,6 +193,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     httpServer.on("request", expressApp);
 
     const sweeper = startExpirySweeper(services, config.ACTION_SWEEP_INTERVAL, logger);
+    const webhookWorker = startWebhookWorker({
+      db,
+      box: webhookBox,
+      clock,
+      logger,
+      resolve: overrides.webhookResolver,
+      options: {
+        pollIntervalMs: config.WEBHOOK_POLL_INTERVAL,
+        timeoutMs: config.WEBHOOK_TIMEOUT,
+        maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+        retryBaseMs: config.WEBHOOK_RETRY_BASE,
+        retryMaxMs: config.WEBHOOK_RETRY_MAX,
+        concurrency: config.WEBHOOK_CONCURRENCY,
+        policy: webhookPolicy,
+      },
+    });
     let closing: Promise<void> | undefined;
     return {
       config,
@@ -192,6 +219,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       hasher,
       bootstrap,
       httpServer,
+      webhookWorker,
       listen: () =>
         new Promise((resolve, reject) => {
           httpServer.once("error", reject);
@@ -201,6 +229,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         closing ??= (async () => {
           sweeper.stop();
           await apollo.stop();
+          // After the last request (its events are in the outbox), before the database closes.
+          await webhookWorker.stop();
           await Promise.allSettled([store.close(), database.close()]);
           dataDirLock?.release();
         })();

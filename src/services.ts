@@ -12,6 +12,7 @@ import type { PolicyService } from "./policies/policy.service";
 import type { RoleService } from "./roles/role.service";
 import type { RunService } from "./runs/run.service";
 import type { UserAdminService } from "./users/user-admin.service";
+import type { WebhookService } from "./webhooks/webhook.service";
 
 /** The use-cases resolvers may call: one object, built once per app and passed in context. */
 export interface Services {
@@ -29,4 +30,5 @@ export interface Services {
   policies: PolicyService;
   actions: ActionService;
   runs: RunService;
+  webhooks: WebhookService;
 }

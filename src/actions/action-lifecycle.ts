@@ -25,6 +25,8 @@ import type { ActionCrossing } from "./decision-statements";
 import { thresholdCrossings } from "../policy/thresholds";
 import { checkReason } from "./spend-adjustments";
 import { spendSight } from "./spend-privacy";
+import { enqueueWebhookEvents } from "../webhooks/webhook-events";
+import { actionApproved, actionRejected, spendThresholdCrossed } from "../webhooks/webhook-payloads";
 
 
 const EXPIRY_BATCH = 100;
@@ -111,6 +113,7 @@ export function createActionLifecycle(deps: {
       const by: AuditActor = { type: "user", id: actor.userId };
       if (!approve) {
         const rejected = await updateAction(tx, row.id, { status: "REJECTED", resolvedAt: now, resolvedBy: actor.userId });
+        await enqueueWebhookEvents(tx, [actionRejected(rejected, actor.userId, "REJECTED", now)]);
         await auditStep(tx, meta, { actor: by, action: AuditAction.AGENT_ACTION_REJECTED, outcome: "success", row: rejected, details: { note }, at: now });
         return { row: rejected };
       }
@@ -155,6 +158,7 @@ export function createActionLifecycle(deps: {
         resolvedAt: now,
         resolvedBy: approver.userId,
       });
+      await enqueueWebhookEvents(tx, [actionRejected(denied, approver.userId, "DENIED_ON_APPROVAL", now)]);
       await audited(denied, evaluated);
       return { row: denied, error: deniedError(denied, spendSight({ kind: "user", user: approver })) };
     }
@@ -171,10 +175,13 @@ export function createActionLifecycle(deps: {
       resolvedAt: now,
       resolvedBy: approver.userId,
     });
+    await enqueueWebhookEvents(tx, [actionApproved(approved, approver.userId, now)]);
     const decided = approvedDecision(evaluated, row.estimatedCost);
     await audited(approved, decided);
     const crossings = thresholdCrossings(decided.caps).map((crossing) => ({ ...crossing, actionId: row.id, agentId: row.agentId, ownerId: row.ownerId }));
-    return { row: approved, crossings: await recordCrossings(tx, crossings, now) };
+    const recorded = await recordCrossings(tx, crossings, now);
+    await enqueueWebhookEvents(tx, recorded.map((crossing) => spendThresholdCrossed(crossing, now)));
+    return { row: approved, crossings: recorded };
   }
 
   return {

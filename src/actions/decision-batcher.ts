@@ -20,6 +20,8 @@ import { existingKeysStatement, lockCountersStatement, recordedCrossings, writeD
 import { thresholdCrossings } from "../policy/thresholds";
 import { settleBound, storeSettleBound } from "../policy/settle-bound";
 import { createCounterLocks } from "./spend-ledger";
+import { actionPendingApproval, spendThresholdCrossed } from "../webhooks/webhook-payloads";
+import { crossingEventsStatement, webhookEventsStatement } from "../webhooks/webhook-events";
 
 export interface ActionTimeouts {
   reservationTtlMs: number;
@@ -180,9 +182,13 @@ export function createDecisionBatcher(deps: {
       audits.push({ meta: item.meta, entry: decisionAuditEntry(row, decision, now) });
       results.push({ kind: "decided", row });
     });
+    // Held actions are announced (action.pending_approval) in the same flight, so with the same commit.
+    const held = rows.filter((row) => row.status === "PENDING_APPROVAL").map((row) => actionPendingApproval(row, now));
+    const events = held.length > 0 ? [webhookEventsStatement(held)] : [];
+    if (crossings.length > 0) events.push(crossingEventsStatement(crossings.map((crossing) => spendThresholdCrossed(crossing, now))));
     let recorded: ActionCrossing[] = [];
     if (rows.length > 0) {
-      const [written = []] = await tx.flight([writeDecisionsStatement(rows, charges, now, auditBatchRows(audits), crossings)], { commit: true });
+      const [written = []] = await tx.flight([writeDecisionsStatement(rows, charges, now, auditBatchRows(audits), crossings), ...events], { commit: true });
       recorded = crossings.length === 0 ? [] : recordedCrossings(crossings, written[0]?.crossed);
     }
     return { results: await existingRows(results), crossings: recorded };

@@ -22,6 +22,8 @@ import {
 } from "./agent.repository";
 import { assertMayActOn } from "../users/authority";
 import { assertUuid } from "../validation/ids";
+import { enqueueWebhookEvents } from "../webhooks/webhook-events";
+import { agentKeyRevoked, agentSuspended } from "../webhooks/webhook-payloads";
 
 export interface AgentService {
   list(principal: Principal, ownerId?: string | null): Promise<AgentRow[]>;
@@ -87,6 +89,7 @@ export function createAgentService(deps: { db: Db; versions: PrincipalVersions; 
       await updateAgent(tx, agent.id, { ...values, updatedAt: now });
       const by = { type: "user", id: principal.userId } as const;
       const released = stops ? await holdings.releaseAll(tx, agent.id, by, action, meta) : 0;
+      if (action === AuditAction.AGENT_SUSPENDED) await enqueueWebhookEvents(tx, [agentSuspended(agent, principal.userId, released, now)]);
       await recordAudit(tx, meta, {
         actor: by,
         action,
@@ -181,8 +184,10 @@ export function createAgentService(deps: { db: Db; versions: PrincipalVersions; 
       if (!key) throw new NotFoundError("No such key");
       const agent = await visible(principal, key.agentId, true);
       const revoked = await db.transaction(async (tx) => {
-        const done = await revokeAgentKey(tx, keyId, clock.now());
+        const now = clock.now();
+        const done = await revokeAgentKey(tx, keyId, now);
         if (done) {
+          await enqueueWebhookEvents(tx, [agentKeyRevoked(agent, key, principal.userId, now)]);
           await recordAudit(tx, meta, {
             actor: { type: "user", id: principal.userId },
             action: AuditAction.AGENT_KEY_REVOKED,

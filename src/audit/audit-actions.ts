@@ -71,6 +71,14 @@ export const AuditAction = {
   /** The agent (or its owner) reported the run SUCCEEDED or FAILED. */
   RUN_FINISHED: "run.finished",
   RUN_CANCELLED: "run.cancelled",
+  WEBHOOK_ENDPOINT_CREATED: "webhook.endpoint.created",
+  WEBHOOK_ENDPOINT_UPDATED: "webhook.endpoint.updated",
+  WEBHOOK_ENDPOINT_DELETED: "webhook.endpoint.deleted",
+  WEBHOOK_SECRET_ROTATED: "webhook.endpoint.secret_rotated",
+  /** A person queued a delivery again (one delivery, or an event to every current subscriber). */
+  WEBHOOK_RESENT: "webhook.delivery.resent",
+  /** A delivery used its last attempt without a 2xx answer. */
+  WEBHOOK_DELIVERY_FAILED: "webhook.delivery.failed",
 } as const;
 
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

@@ -12,6 +12,8 @@ import { findUserByEmail, findUserByUsername, lockUser, updateUser, type UserRow
 import { assertUuid } from "../validation/ids";
 import { classifyIdentifier, identifierFingerprint } from "./identity-rules";
 import { afterFailure, isLocked, type LockoutPolicy } from "./lockout";
+import { enqueueWebhookEvents } from "../webhooks/webhook-events";
+import { userLocked } from "../webhooks/webhook-payloads";
 import type { MfaService } from "./mfa.service";
 import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens";
 import type { PasswordService } from "./password.service";
@@ -104,6 +106,7 @@ export function createLoginService(deps: {
           });
           if (next.locked) {
             lockedUntil = next.lockedUntil;
+            await enqueueWebhookEvents(tx, [userLocked(user.id, next.lockedUntil, next.lockoutLevel, clock.now())]);
             await recordAudit(tx, meta, {
               actor: { type: "system" },
               action: AuditAction.ACCOUNT_LOCKED,

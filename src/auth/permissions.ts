@@ -2,7 +2,8 @@
  * The closed list of permission strings. Roles hold subsets of these; `@auth(permission:)`
  * names one of them. Migration 0001 seeds the built-in roles with exactly the sets below
  * (a test compares the two), and later migrations add what came after (0012: `spend:write`
- * for ADMIN; 0013: `runs:read` for COMPLIANCE_OFFICER, `runs:write` for ADMIN).
+ * for ADMIN; 0013: `runs:read` for COMPLIANCE_OFFICER, `runs:write` for ADMIN; 0016: `webhooks:read` and
+ * `webhooks:write` for ADMIN).
  */
 export const PERMISSIONS = [
   "users:read",
@@ -20,6 +21,8 @@ export const PERMISSIONS = [
   "spend:write",
   "runs:read",
   "runs:write",
+  "webhooks:read",
+  "webhooks:write",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -9,6 +9,8 @@ import type { AuthResult, SessionGrant } from "./session-issuer";
 import { deriveSuccessor, formatOpaqueToken, hashSecret, parseOpaqueToken, secretMatches, type OpaqueToken } from "./opaque-tokens";
 import type { PrincipalVersions } from "./principal-versions";
 import type { SessionPolicy } from "./session-policy";
+import { enqueueWebhookEvents } from "../webhooks/webhook-events";
+import { refreshTokenReuseDetected } from "../webhooks/webhook-payloads";
 import {
   findRefreshToken,
   insertRefreshToken,
@@ -103,6 +105,7 @@ export function createRefreshService(deps: {
     }
     if (!next) {
       await revokeSession(tx, session.id, "refresh_token_reuse", now);
+      await enqueueWebhookEvents(tx, [refreshTokenReuseDetected(session.userId, session.id, now)]);
       await audit(tx, meta, AuditAction.REFRESH_REUSE_DETECTED, session.userId, session.id, {
         tokenId: token.id,
         rotatedAt: locked.token.rotatedAt?.toISOString(),

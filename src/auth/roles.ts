@@ -1,6 +1,6 @@
 import type { Permission } from "./permissions";
 
-/** Built-in roles, seeded by migration 0001 (ADMIN's `spend:write` by 0012, the run permissions by 0013). USER is held by every account implicitly. */
+/** Built-in roles, seeded by migration 0001 (ADMIN's `spend:write` by 0012, the run permissions by 0013, ADMIN's `webhooks:*` by 0016). USER is held by every account implicitly. */
 export const BUILT_IN_ROLES = ["USER", "MANAGER", "COMPLIANCE_OFFICER", "ADMIN"] as const;
 export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 
@@ -21,7 +21,7 @@ export const BUILT_IN_ROLE_DEFINITIONS: Record<
   },
   ADMIN: {
     description: "Runs the server: users, roles, agents and policies",
-    permissions: ["users:write", "roles:read", "roles:write", "agents:write", "policies:write", "spend:write", "runs:write"],
+    permissions: ["users:write", "roles:read", "roles:write", "agents:write", "policies:write", "spend:write", "runs:write", "webhooks:read", "webhooks:write"],
     inherits: ["MANAGER", "COMPLIANCE_OFFICER"],
   },
 };

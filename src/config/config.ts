@@ -194,6 +194,23 @@ const fieldsSchema = z.object({
     ACTION_APPROVAL_TTL: duration("24h", 60_000, 30 * DAY),
     /** How often each process releases expired reservations and holds (0: never; tests). */
     ACTION_SWEEP_INTERVAL: duration("30s", 0, DAY),
+    /** How often each process looks for webhook deliveries that are due (0: no worker in this process). */
+    WEBHOOK_POLL_INTERVAL: duration("1s", 0, 3_600_000),
+    /** Deadline of one delivery attempt: resolution, connection and answer. */
+    WEBHOOK_TIMEOUT: duration("10s", 100, 60_000),
+    /** Attempts before a delivery is marked FAILED (it can still be re-sent). */
+    WEBHOOK_MAX_ATTEMPTS: integer(8, 1, 50),
+    /** The wait before the second attempt; each later one waits twice as long (with jitter), up to WEBHOOK_RETRY_MAX. */
+    WEBHOOK_RETRY_BASE: duration("30s", 0, DAY),
+    WEBHOOK_RETRY_MAX: duration("6h", 0, 7 * DAY),
+    /** Deliveries one process sends at once: a slow endpoint holds one slot, never the others. */
+    WEBHOOK_CONCURRENCY: integer(8, 1, 100),
+    /** Allow http:// webhook URLs (https only by default). */
+    WEBHOOK_ALLOW_HTTP: booleanFlag(false),
+    /** Allow webhook targets on loopback, private, CGNAT and link-local addresses (metadata addresses never). */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanFlag(false),
+    /** 32 bytes (base64 or hex) sealing webhook signing secrets; default: generated into DATA_DIR/keys. */
+    WEBHOOK_ENCRYPTION_KEY: optionalString,
 });
 
 type Fields = z.infer<typeof fieldsSchema>;
@@ -231,6 +248,9 @@ function crossFieldProblems(config: Partial<Fields>): string[] {
   }
   if (both("LOCKOUT_BASE", "LOCKOUT_MAX") && (config.LOCKOUT_BASE as number) > (config.LOCKOUT_MAX as number)) {
     problems.push("LOCKOUT_BASE: must not exceed LOCKOUT_MAX");
+  }
+  if (both("WEBHOOK_RETRY_BASE", "WEBHOOK_RETRY_MAX") && (config.WEBHOOK_RETRY_BASE as number) > (config.WEBHOOK_RETRY_MAX as number)) {
+    problems.push("WEBHOOK_RETRY_BASE: must not exceed WEBHOOK_RETRY_MAX");
   }
   if (config.BOOTSTRAP_ADMIN_PASSWORD && !config.BOOTSTRAP_ADMIN_EMAIL) {
     problems.push("BOOTSTRAP_ADMIN_EMAIL: required when BOOTSTRAP_ADMIN_PASSWORD is set");

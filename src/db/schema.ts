@@ -8,3 +8,4 @@ export * from "./tables/policies";
 export * from "./tables/runs";
 export * from "./tables/agent-actions";
 export * from "./tables/spend-alerts";
+export * from "./tables/webhooks";

@@ -15,11 +15,12 @@ import { UserAdminResolver } from "../resolvers/user-admin.resolver";
 import { UserResolver } from "../resolvers/user.resolver";
 import { RunResolver } from "../resolvers/run.resolver";
 import { AgentActionRunResolver, AuditEventRunResolver } from "../resolvers/run-links.resolver";
+import { WebhookResolver } from "../resolvers/webhook.resolver";
 import { DIRECTIVES } from "../schema/directives";
 import { enforceArgumentRules } from "./argument-rules";
 import { enforceAuthDirectives } from "./auth-enforcement";
 
-export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver, SpendResolver, RunResolver, AgentActionRunResolver, AuditEventRunResolver] as const;
+export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver, SpendResolver, RunResolver, AgentActionRunResolver, AuditEventRunResolver, WebhookResolver] as const;
 
 /**
  * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks

@@ -1,3 +1,5 @@
+import { enqueueWebhookEvents } from "../webhooks/webhook-events";
+import { runFinished } from "../webhooks/webhook-payloads";
 import crypto from "node:crypto";
 import { countActions, listActions, type ActionRow } from "../actions/action.repository";
 import { findAgent } from "../agents/agent.repository";
@@ -122,6 +124,8 @@ export function createRunService(deps: { db: Db; clock: Clock; holds: RunHolds }
         throw new ConflictError(`The run is already ${locked.status}`, "id");
       }
       const closed = await updateRun(tx, id, { status: change.status, output: change.output, finishedAt: now, updatedAt: now });
+      // run.finished for every end (SUCCEEDED, FAILED, CANCELLED), committed with it.
+      await enqueueWebhookEvents(tx, [runFinished(closed, now)]);
       await recordAudit(tx, meta, {
         actor,
         action: change.action,

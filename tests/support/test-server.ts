@@ -4,6 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { createApp, type App } from "../../src/app";
 import type { Clock } from "../../src/clock";
+import type { Database } from "../../src/db/database";
+import type { Logger } from "../../src/logging/logger";
+import type { Resolver } from "../../src/webhooks/webhook-sender";
 import { loadConfig } from "../../src/config/config";
 import { databaseOptions } from "../../src/app";
 import { createMemoryStore } from "../../src/store/memory-store";
@@ -31,7 +34,16 @@ export interface TestServer {
  */
 export async function startTestServer(
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  options: { clock?: Clock; env?: Record<string, string>; extraResolvers?: Function[]; redisUrl?: string } = {},
+  options: {
+    clock?: Clock;
+    env?: Record<string, string>;
+    extraResolvers?: Function[];
+    redisUrl?: string;
+    logger?: Logger;
+    webhookResolver?: Resolver;
+    /** A database the test keeps (to start another server on it later): closed with the server, never dropped. */
+    database?: Database;
+  } = {},
 ): Promise<TestServer> {
   const backend = BACKEND;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ais-test-"));
@@ -51,13 +63,22 @@ export async function startTestServer(
     ACTION_SWEEP_INTERVAL: "0",
     ...options.env,
   });
-  const testDatabase = await createTestDatabase(backend, databaseOptions(config));
+  const testDatabase = options.database
+    ? { database: options.database, drop: async () => undefined }
+    : await createTestDatabase(backend, databaseOptions(config));
   const clock = options.clock;
   const store =
     backend === "postgres"
       ? createRedisStore(options.redisUrl ?? REDIS_URL, { keyPrefix: uniqueRedisPrefix(), timeoutMs: config.REDIS_TIMEOUT })
       : createMemoryStore(clock ?? { now: () => new Date() });
-  const app = await createApp(config, { clock, database: testDatabase.database, store, extraResolvers: options.extraResolvers });
+  const app = await createApp(config, {
+    clock,
+    database: testDatabase.database,
+    store,
+    extraResolvers: options.extraResolvers,
+    logger: options.logger,
+    webhookResolver: options.webhookResolver,
+  });
   const address = await app.listen();
   const url = `http://127.0.0.1:${address.port}`;
   return {
