@@ -8,7 +8,7 @@ import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
 import type { ActionRequest } from "../policy/policy-types";
 import type { RequestMeta } from "../request-meta";
-import { checkRunOpen, finishedRunRefusal } from "../runs/run-gate";
+import { createRunGate, finishedRunRefusal } from "../runs/run-gate";
 import { checkActionInput, type ActionInput, type CheckedActionInput } from "./action-input";
 import { findByIdempotencyKey, type ActionRow } from "./action.repository";
 import { createDecisionBatcher, type ActionTimeouts } from "./decision-batcher";
@@ -72,6 +72,7 @@ export function createActionDecider(deps: {
 }) {
   const { db, clock, chains } = deps;
   const batcher = createDecisionBatcher(deps);
+  const runGate = createRunGate(db);
 
   function replayed(existing: ActionRow, input: CheckedActionInput): Submitted {
     if (existing.inputHash !== input.inputHash) {
@@ -106,10 +107,11 @@ export function createActionDecider(deps: {
           const existing = await findByIdempotencyKey(db, agent.agentId, input.idempotencyKey);
           if (existing) return replayed(existing, input);
         }
-        if (input.runId !== null) await checkRunOpen(db, agent.agentId, input.runId);
+        if (input.runId !== null) await runGate.check(agent.agentId, input.runId);
         const { chain, request } = await requestFor(agent, input);
         result = await batcher.decide({ input, chain, request, meta });
       } catch (error) {
+        if (input.runId !== null && finishedRunRefusal(error)) runGate.forget(input.runId);
         throw failClosed(error);
       }
       if (result.kind === "existing") return replayed(result.row, input);

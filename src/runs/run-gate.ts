@@ -21,6 +21,31 @@ export async function checkRunOpen(db: DbOrTx, agentId: string, runId: string): 
   if (run.finishedAt !== null) throw finished();
 }
 
+/** Runs remembered open per process (a bound on memory, not on correctness). */
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * `checkRunOpen` with a memory: a run's agent never changes, and a finished run is refused
+ * by the trigger at the insert whatever this process believes, so a run seen open for an
+ * agent is not read again for its next actions (a round trip saved on every action of a
+ * run). A refusal by the trigger (`finishedRunRefusal`) makes the process `forget` the run,
+ * so its next actions are refused by the check, before a decision is attempted.
+ */
+export function createRunGate(db: DbOrTx) {
+  const open = new Map<string, string>();
+  return {
+    async check(agentId: string, runId: string): Promise<void> {
+      if (open.get(runId) === agentId) return;
+      await checkRunOpen(db, agentId, runId);
+      if (open.size >= MAX_REMEMBERED) open.delete(open.keys().next().value as string);
+      open.set(runId, agentId);
+    },
+    forget(runId: string): void {
+      open.delete(runId);
+    },
+  };
+}
+
 /** The typed refusal when `error` is the trigger's (following `cause` links), else undefined. */
 export function finishedRunRefusal(error: unknown): ConflictError | undefined {
   let current = error;

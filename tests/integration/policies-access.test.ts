@@ -267,6 +267,8 @@ describe("effectivePolicy", () => {
       {
         per: "AGENT",
         window: "DAY",
+        measure: "COST",
+        pattern: null,
         decidingScope: "USER",
         applied: [
           expect.objectContaining({ policyId: user.id, limit: "1000000", authority: "OVERRIDE" }),
