@@ -24,6 +24,10 @@ function capLine(cap: CapCheck) {
     spentBefore: cap.spentBefore.toString(),
     spentAfter: cap.spentAfter.toString(),
     fits: cap.fits,
+    // Only for the kinds that have them (a velocity cap counts actions, not money).
+    ...(cap.measure === undefined ? {} : { measure: cap.measure }),
+    ...(cap.pattern === undefined ? {} : { pattern: cap.pattern }),
+    ...(cap.soft === undefined ? {} : { soft: cap.soft }),
   };
 }
 

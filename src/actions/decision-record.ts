@@ -171,6 +171,8 @@ export interface PublicReason {
   limit?: string;
   spent?: string;
   cost?: string;
+  /** ACTIONS for a velocity cap (limit and spent are numbers of actions). */
+  measure?: string;
 }
 
 export function publicReason(reason: Reason): PublicReason {
@@ -203,6 +205,8 @@ export function publicReason(reason: Reason): PublicReason {
       windowEnd: cap.windowEnd,
       limit: cap.limit.toString(),
       spent: cap.spentBefore.toString(),
+      ...(cap.measure === undefined ? {} : { measure: cap.measure }),
+      ...(cap.pattern === undefined ? {} : { pattern: cap.pattern }),
     });
   }
   if (reason.cost !== undefined) out.cost = reason.cost.toString();

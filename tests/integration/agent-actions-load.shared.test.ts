@@ -23,11 +23,13 @@ import { startServerProcess, type ServerProcess } from "../support/server-proces
 
 /**
  * Three server processes on one PostgreSQL and one Redis decide a concurrent load of agent
- * actions (two owners, four agents, AGENT / OWNER / GLOBAL day caps with little room, exact
- * and racing retries, settles and cancels) as one server would:
+ * actions (two owners, four agents, AGENT / OWNER / GLOBAL day caps with little room, an
+ * owner's day cap on `llm.completion` only, a velocity cap of actions per agent and day,
+ * exact and racing retries, settles and cancels) as one server would:
  * - no cap is ever exceeded: the ledger is replayed in audit order (the order the decisions
  *   committed in) and every decision must have read exactly the spend that replay holds;
- * - every counter equals the sum of the actions charged on it (reservations and settled costs);
+ * - every counter equals the sum of the actions charged on it (reservations and settled costs;
+ *   a velocity counter: the number of actions allowed on it, which no settle or cancel moves);
  * - settles go up to twice the estimate (the default ceiling): an overrun is accepted only as
  *   far as the caps' room (plus the GLOBAL cap's overrun allowance) goes, so no counter ends
  *   above its cap by more than that cap's allowance; a refused settle charged nothing and left
@@ -45,14 +47,21 @@ const PROCESSES = 3;
 const CONCURRENCY = 24;
 
 type Per = "AGENT" | "OWNER" | "GLOBAL";
-type Limits = Record<Per, number>;
+/** The three spend caps per counter, the owner's `llm.completion` cap, and allowed actions per agent. */
+type Limits = Record<Per | "COMPLETIONS", number> & { ACTIONS: number };
 /** Day caps in whole units; the crash phase raises them (a policy update) to make room again. */
 const LIMITS: Record<"steady" | "crash", Limits> = {
-  steady: { AGENT: 10, OWNER: 16, GLOBAL: 30 },
-  crash: { AGENT: 24, OWNER: 40, GLOBAL: 60 },
+  steady: { AGENT: 10, OWNER: 16, GLOBAL: 30, COMPLETIONS: 5, ACTIONS: 7 },
+  crash: { AGENT: 24, OWNER: 40, GLOBAL: 60, COMPLETIONS: 24, ACTIONS: 20 },
 };
+/** Which limit a cap line of a decision's audit row is checked against. */
+function limitOf(cap: CapLine, limits: Limits): bigint {
+  if (cap.measure === "ACTIONS") return BigInt(limits.ACTIONS);
+  if (cap.pattern !== undefined) return BigInt(units(limits.COMPLETIONS));
+  return BigInt(units(limits[cap.per]));
+}
 /** Overrun allowance of each kind of cap, in whole units: how far a settle may take it past its limit. */
-const ALLOWANCE: Limits = { AGENT: 0, OWNER: 0, GLOBAL: 2 };
+const ALLOWANCE: Record<Per, number> = { AGENT: 0, OWNER: 0, GLOBAL: 2 };
 /** How often each agent acts: skewed, so each kind of cap runs out for someone. */
 const AGENT_WEIGHTS = [0.4, 0.2, 0.25, 0.15];
 
@@ -111,13 +120,19 @@ async function createWorld(): Promise<void> {
       name: "owner budget",
       scope: "USER",
       scopeId: ownerId,
-      caps: [{ per: "OWNER", window: "DAY", limit: units(limits.OWNER) }],
+      caps: [
+        { per: "OWNER", window: "DAY", limit: units(limits.OWNER) },
+        { per: "OWNER", window: "DAY", limit: units(limits.COMPLETIONS), pattern: "llm.completion" },
+      ],
     })),
     ...agents.map((agent) => (limits: Limits): PolicyInput => ({
       name: "agent budget",
       scope: "AGENT",
       scopeId: agent.id,
-      caps: [{ per: "AGENT", window: "DAY", limit: units(limits.AGENT) }],
+      caps: [
+        { per: "AGENT", window: "DAY", limit: units(limits.AGENT) },
+        { per: "AGENT", window: "DAY", maxActions: limits.ACTIONS },
+      ],
     })),
   ];
   policies = [];
@@ -249,8 +264,12 @@ async function submitVia(journal: Journal, via: number, item: PlannedSubmit, ret
     const extensions = errors?.[0]?.extensions;
     if (status === 200 && !errors && data?.submitAgentAction.decision === "ALLOWED") outcome = { kind: "allowed", id: data.submitAgentAction.id };
     else if (status === 200 && extensions?.code === "POLICY_DENIED" && typeof extensions.decisionId === "string") {
-      const reasons = (extensions.reasons ?? []) as { code: string; per?: string | null }[];
-      outcome = { kind: "denied", id: extensions.decisionId, pers: reasons.filter((r) => r.code === "CAP_EXCEEDED").map((r) => r.per ?? "?") };
+      const reasons = (extensions.reasons ?? []) as { code: string; per?: string | null; measure?: string; pattern?: string }[];
+      outcome = {
+        kind: "denied",
+        id: extensions.decisionId,
+        pers: reasons.filter((r) => r.code === "CAP_EXCEEDED").map((r) => (r.measure === "ACTIONS" ? "ACTIONS" : r.pattern !== undefined ? "COMPLETIONS" : (r.per ?? "?"))),
+      };
     } else outcome = { kind: "unexpected", detail: `${status} ${JSON.stringify(errors ?? data)}` };
   }
   journal.submits.push({ key: item.input.idempotencyKey, agentId: item.agent.id, via, retry, outcome });
@@ -358,6 +377,8 @@ async function snapshot(): Promise<Snapshot> {
 interface CapLine {
   per: Per;
   window: string;
+  measure?: "ACTIONS";
+  pattern?: string;
   counter: string;
   limit: string;
   spentBefore: string;
@@ -404,17 +425,20 @@ function replayLedger(shot: Snapshot): { problems: string[]; charged: Map<string
     }
     const details = audit.details as unknown as DecidedDetails & { actualCost: string; released: string };
     if (audit.action === "agent.action.decided") {
-      const cost = BigInt(details.input.estimatedCost);
+      const estimate = BigInt(details.input.estimatedCost);
       for (const cap of details.caps) {
+        // A velocity cap counts the action (1), whatever it costs.
+        const cost = cap.measure === "ACTIONS" ? 1n : estimate;
         const before = charged.get(cap.counter) ?? 0n;
         const limit = BigInt(cap.limit);
         if (BigInt(cap.spentBefore) !== before) problems.push(`${row.id} (${row.idempotencyKey}) read ${cap.spentBefore} on ${cap.counter}; the ledger held ${before}`);
-        if (limit !== BigInt(units(limitsOfKey(row.idempotencyKey)[cap.per]))) problems.push(`${row.id} was decided under a stale ${cap.per} limit ${cap.limit}`);
+        if (limit !== limitOf(cap, limitsOfKey(row.idempotencyKey))) problems.push(`${row.id} was decided under a stale limit ${cap.limit} on ${cap.counter}`);
         if (details.outcome === "ALLOWED" && before + cost > limit) problems.push(`${row.id} was allowed past the cap: ${before} + ${cost} > ${limit} on ${cap.counter}`);
         if (!cap.fits && before + cost <= limit) problems.push(`${row.id}: cap on ${cap.counter} said no room with ${before} + ${cost} <= ${limit}`);
+        if (details.outcome === "ALLOWED" && cap.measure === "ACTIONS") charge([cap.counter], 1n);
       }
       if (details.outcome === "DENIED" && details.caps.every((cap) => cap.fits)) problems.push(`${row.id} was denied with room on every cap`);
-      if (details.outcome === "ALLOWED") charge(row.counterKeys, cost);
+      if (details.outcome === "ALLOWED") charge(row.counterKeys, estimate);
     } else if (audit.action === "agent.action.settled") {
       charge(row.counterKeys, BigInt(details.actualCost) - BigInt(details.released));
     } else if (audit.action === "agent.action.cancelled" || audit.action === "agent.action.expired") {
@@ -432,8 +456,14 @@ function replayLedger(shot: Snapshot): { problems: string[]; charged: Map<string
 function checkCounters(shot: Snapshot, charged: Map<string, bigint>, limits: Limits): string[] {
   const problems: string[] = [];
   const sums = new Map<string, { reserved: bigint; settled: bigint }>();
+  // Velocity counters hold the number of actions allowed on them, as settled.
+  for (const counter of shot.counters.filter((row) => row.measure === "ACTIONS")) {
+    const allowed = shot.actions.filter((row) => row.outcome === "ALLOWED" && (row.record as { request: { agentId: string } }).request.agentId === counter.subject);
+    sums.set(counter.key, { reserved: 0n, settled: BigInt(allowed.filter((row) => row.decidedAt.toISOString().slice(0, 10) === counter.windowStart?.toISOString().slice(0, 10)).length) });
+  }
   for (const row of shot.actions) {
-    const expectedKeys = row.status === "DENIED" ? 0 : 15;
+    // Fifteen base counters, and the owner's completions counter for an llm.completion.
+    const expectedKeys = row.status === "DENIED" ? 0 : row.action === "llm.completion" ? 16 : 15;
     if (row.counterKeys.length !== expectedKeys) problems.push(`${row.id} (${row.status}) is charged on ${row.counterKeys.length} counters, not ${expectedKeys}`);
     for (const key of row.counterKeys) {
       const sum = sums.get(key) ?? { reserved: 0n, settled: 0n };
@@ -451,7 +481,11 @@ function checkCounters(shot: Snapshot, charged: Map<string, bigint>, limits: Lim
     }
     const replayed = charged.get(counter.key) ?? 0n;
     if (replayed !== sum.reserved + sum.settled) problems.push(`${counter.key}: replay holds ${replayed}, actions ${sum.reserved + sum.settled}`);
-    if (counter.window === "DAY" && counter.per in limits) {
+    if (counter.measure === "ACTIONS") {
+      if (sum.settled > BigInt(limits.ACTIONS)) problems.push(`${counter.key}: ${sum.settled} actions allowed, over the limit of ${limits.ACTIONS}`);
+    } else if (counter.pattern !== null) {
+      if (sum.reserved + sum.settled > BigInt(units(limits.COMPLETIONS))) problems.push(`${counter.key}: ${sum.reserved + sum.settled} charged, over the completions cap`);
+    } else if (counter.window === "DAY" && counter.per in limits) {
       const limit = BigInt(units(limits[counter.per as Per]));
       const bound = limit + BigInt(units(ALLOWANCE[counter.per as Per]));
       if (sum.reserved + sum.settled > bound) problems.push(`${counter.key}: ${sum.reserved + sum.settled} charged, over the cap of ${limit} + its allowance`);
@@ -523,11 +557,11 @@ function tally(journal: Journal) {
   const firsts = new Map<string, Outcome>();
   for (const answer of journal.submits) if (acknowledged(answer.outcome) && !firsts.has(answer.key)) firsts.set(answer.key, answer.outcome);
   const outcomes = [...firsts.values()];
-  const deniedBy = (per: Per) => outcomes.filter((outcome) => outcome.kind === "denied" && outcome.pers.includes(per)).length;
+  const deniedBy = (per: Per | "ACTIONS" | "COMPLETIONS") => outcomes.filter((outcome) => outcome.kind === "denied" && outcome.pers.includes(per)).length;
   return {
     allowed: outcomes.filter((outcome) => outcome.kind === "allowed").length,
     denied: outcomes.filter((outcome) => outcome.kind === "denied").length,
-    deniedBy: { AGENT: deniedBy("AGENT"), OWNER: deniedBy("OWNER"), GLOBAL: deniedBy("GLOBAL") },
+    deniedBy: { AGENT: deniedBy("AGENT"), OWNER: deniedBy("OWNER"), GLOBAL: deniedBy("GLOBAL"), ACTIONS: deniedBy("ACTIONS"), COMPLETIONS: deniedBy("COMPLETIONS") },
     retries: journal.submits.filter((answer) => answer.retry).length,
     settles: journal.steps.filter((step) => step.step === "settle" && step.outcome.kind === "ok").length,
     overrunsTried: journal.steps.filter((step) => step.overrun).length,
@@ -562,6 +596,8 @@ describe(`three processes under concurrent agent load (LOAD_SEED=${SEED})`, () =
     expect(counts.deniedBy.AGENT).toBeGreaterThan(0);
     expect(counts.deniedBy.OWNER).toBeGreaterThan(0);
     expect(counts.deniedBy.GLOBAL).toBeGreaterThan(0);
+    expect(counts.deniedBy.ACTIONS).toBeGreaterThan(0);
+    expect(counts.deniedBy.COMPLETIONS).toBeGreaterThan(0);
   }, 60_000);
 
   it("keeps every acknowledged answer and an exact ledger when a process is SIGKILLed mid-load", async () => {

@@ -14,7 +14,9 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from ".
  * "DENIED <reason code>"). The README is the script: change one and this test follows.
  */
 const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-const section = readme.slice(readme.indexOf("### Worked example"), readme.indexOf("\n## ", readme.indexOf("### Worked example")));
+const start = readme.indexOf("### Worked example");
+/** The section runs to the next heading of its level or above. */
+const section = readme.slice(start, Math.min(...["\n## ", "\n### "].map((heading) => readme.indexOf(heading, start + 1)).filter((at) => at > 0)));
 const HEADER = /^# step (\d+) as (\w+): (ok|ALLOWED|PENDING_APPROVAL|RESERVED|SETTLED|DENIED (\w+))/;
 const steps = [...section.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => {
   const text = match[1] as string;
