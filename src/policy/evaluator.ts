@@ -137,6 +137,21 @@ function decide(parts: ChainParts, request: ActionRequest, spend: SpendView, now
   return { outcome: "ALLOWED", reasons: [ruleSaid], decidingRule: rule, caps: reserved, policies: refs };
 }
 
+/**
+ * The cap resolution of a chain's parts depends on nothing else, so it is computed once per
+ * parts object: a prepared chain (cached per agent) resolves its caps once, not per decision.
+ * The parts are never changed after they are split, so the result cannot go stale.
+ */
+const capGroups = new WeakMap<ChainParts, ReturnType<typeof resolveLayeredCaps>>();
+function capGroupsOf(parts: ChainParts) {
+  let groups = capGroups.get(parts);
+  if (groups === undefined) {
+    groups = resolveLayeredCaps(parts.overrides, parts.layers);
+    capGroups.set(parts, groups);
+  }
+  return groups;
+}
+
 /** What an allowed action adds to a cap's counter: its cost, or 1 for a cap on ACTIONS. */
 export function charge(cap: { measure?: "ACTIONS" }, cost: Money): Money {
   return cap.measure === "ACTIONS" ? 1n : cost;
@@ -148,7 +163,7 @@ export function charge(cap: { measure?: "ACTIONS" }, cost: Money): Money {
  * does not count this action and is not listed.
  */
 function checkCaps(parts: ChainParts, request: ActionRequest, spend: SpendView, now: Date, cost: Money): CapCheck[] {
-  return resolveLayeredCaps(parts.overrides, parts.layers).flatMap((group) => {
+  return capGroupsOf(parts).flatMap((group) => {
     if (group.pattern !== undefined && !matchesPattern(group.pattern, request.action)) return [];
     if (capSubject(group.per, request) === null) return [];
     const key = capKey(group, request, now);
