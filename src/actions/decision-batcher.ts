@@ -138,7 +138,7 @@ export function createDecisionBatcher(deps: {
   async function decideBatch(
     tx: FlightTx,
     batch: readonly PendingDecision[],
-    countersOf: readonly CounterSpec[][],
+    countersOf: readonly (readonly CounterSpec[])[],
     keys: readonly string[],
     now: Date,
   ): Promise<{ results: BatchResult[]; crossings: ActionCrossing[] }> {

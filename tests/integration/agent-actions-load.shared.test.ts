@@ -51,7 +51,7 @@ type Per = "AGENT" | "OWNER" | "GLOBAL";
 type Limits = Record<Per | "COMPLETIONS", number> & { ACTIONS: number };
 /** Day caps in whole units; the crash phase raises them (a policy update) to make room again. */
 const LIMITS: Record<"steady" | "crash", Limits> = {
-  steady: { AGENT: 10, OWNER: 16, GLOBAL: 30, COMPLETIONS: 5, ACTIONS: 7 },
+  steady: { AGENT: 10, OWNER: 16, GLOBAL: 30, COMPLETIONS: 5, ACTIONS: 10 },
   crash: { AGENT: 24, OWNER: 40, GLOBAL: 60, COMPLETIONS: 24, ACTIONS: 20 },
 };
 /** Which limit a cap line of a decision's audit row is checked against. */
