@@ -125,6 +125,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
     const principals = createPrincipalResolver({ db, accessTokens, versions, roleCatalog, clock, mfaRequiredRoles: config.MFA_REQUIRED_ROLES });
     const policies = createPolicyService({ db, versions, roleCatalog, clock });
+    const metrics = createMetrics();
     const mailer = createMailer(config, logger, clock);
     const alerts = createSpendAlerts({ db, logger, notifier: createNotifier({ mailer, db, logger, publicUrl: config.PUBLIC_URL }) });
     const actions = createActionService({
@@ -135,6 +136,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       chains: createChainCache({ versions, policies }),
       timeouts: { reservationTtlMs: config.ACTION_RESERVATION_TTL, approvalTtlMs: config.ACTION_APPROVAL_TTL },
       onCrossings: alerts.crossed,
+      onDecided: metrics.decided,
     });
     const webhookBox = openWebhookBox(config);
     const webhookPolicy = webhookTargetPolicy(config);
@@ -161,9 +163,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
     const httpServer = http.createServer();
     const idePage = renderIdePage("/graphql");
+    const schema = buildAppSchema(overrides.extraResolvers);
     const apollo = createApolloServer({
       idePage,
-      schema: buildAppSchema(overrides.extraResolvers),
+      schema,
+      extraPlugins: [metrics.graphqlPlugin(schema)],
       httpServer,
       logger,
       stopGracePeriodMs: config.SHUTDOWN_TIMEOUT,
@@ -178,7 +182,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       {
         config,
         logger,
-        metrics: createMetrics(),
+        metrics,
         keys,
         probes,
         services,

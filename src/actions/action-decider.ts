@@ -69,6 +69,7 @@ export function createActionDecider(deps: {
   chains: ChainCache;
   timeouts: ActionTimeouts;
   onCrossings?: (crossings: readonly ActionCrossing[]) => void;
+  onDecided?: (outcomes: readonly string[]) => void;
 }) {
   const { db, clock, chains } = deps;
   const batcher = createDecisionBatcher(deps);

@@ -53,6 +53,8 @@ export function createActionService(deps: {
   timeouts: ActionTimeouts;
   /** Cap thresholds crossed for the first time in their window, after the commit (spend-alerts.ts). */
   onCrossings?: (crossings: readonly ActionCrossing[]) => void;
+  /** The outcomes of the actions a batch decided, after its commit (metrics). */
+  onDecided?: (outcomes: readonly string[]) => void;
 }) {
   const { db, clock, chains, policies } = deps;
   const decider = createActionDecider(deps);

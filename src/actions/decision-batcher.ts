@@ -79,6 +79,8 @@ export function createDecisionBatcher(deps: {
   timeouts: ActionTimeouts;
   /** Told after the commit about the cap thresholds this batch crossed first in their window. */
   onCrossings?: (crossings: readonly ActionCrossing[]) => void;
+  /** Told after the commit the outcome of every action the batch decided (not the replayed ones). */
+  onDecided?: (outcomes: readonly string[]) => void;
 }) {
   const { db, flights, clock, timeouts } = deps;
   const queue: { pending: PendingDecision; resolve: (result: BatchResult) => void; reject: (error: unknown) => void }[] = [];
@@ -222,6 +224,7 @@ export function createDecisionBatcher(deps: {
     const { results, crossings } = decided;
     batch.forEach((entry, index) => entry.resolve(results[index] as BatchResult));
     if (crossings.length > 0) deps.onCrossings?.(crossings);
+    deps.onDecided?.(results.flatMap((result) => (result.kind === "decided" ? [result.row.outcome] : [])));
   }
 
   /** Runs a batch; if it fails, decides its actions one by one (one row cannot fail the others). */

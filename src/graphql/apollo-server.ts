@@ -53,6 +53,8 @@ export function createApolloServer(options: {
   idePage: string;
   /** How long stopping waits for requests in flight before closing their connections. */
   stopGracePeriodMs?: number;
+  /** More plugins (the metrics'). */
+  extraPlugins?: readonly ApolloServerPlugin<GraphQLContext>[];
 }): ApolloServer<GraphQLContext> {
   const armor = new ApolloArmor({
     maxDepth: { n: 10 },
@@ -69,6 +71,7 @@ export function createApolloServer(options: {
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.stopGracePeriodMs }),
       ideLandingPagePlugin(options.idePage),
       errorLoggingPlugin(options.logger),
+      ...(options.extraPlugins ?? []),
     ],
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: MAX_TOKENS },

@@ -51,7 +51,7 @@ export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLCon
   app.use(securityHeaders({ https: config.PUBLIC_URL.startsWith("https:"), inlineScripts: inlineScriptHashes(deps.idePage) }));
   app.set("trust proxy", config.TRUST_PROXY);
   app.use(metrics.middleware);
-  app.use(requestMetaMiddleware(logger));
+  app.use(requestMetaMiddleware(logger, metrics.labelOf));
   app.use(healthRoutes(deps.probes, (name, error) => logger.warn({ probe: name, err: error }, "readiness probe failed")));
 
   app.get("/.well-known/jwks.json", (_req, res) => {

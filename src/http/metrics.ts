@@ -1,12 +1,56 @@
 import crypto from "node:crypto";
+import type { ApolloServerPlugin } from "@apollo/server";
 import type { NextFunction, Request, Response } from "express";
+import { Kind, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { ErrorCode } from "../errors/error-codes";
+import type { RequestMeta } from "../request-meta";
 
-/** Prometheus metrics, in a registry of this app's own (several apps may share a process in tests). */
+/**
+ * Prometheus metrics, in a registry of this app's own (several apps may share a process in
+ * tests). Every label has a bounded set of values: routes from a fixed list, GraphQL
+ * operations by their root field (names from the schema, not the client's operation
+ * name), results by error code from the closed list. Every metric declared here is fed.
+ */
 export interface Metrics {
   registry: Registry;
   middleware(req: Request, res: Response, next: NextFunction): void;
-  authEvents: Counter<"event">;
+  /** Labels each GraphQL request with its operation and result (see `operationOf`). */
+  graphqlPlugin(schema: GraphQLSchema): ApolloServerPlugin;
+  /** The operation and result a request was labelled with, for the access log. */
+  labelOf(meta: RequestMeta): OperationLabel | undefined;
+  /** Decisions of agent actions, by outcome (ALLOWED, PENDING_APPROVAL, DENIED). */
+  decided(outcomes: readonly string[]): void;
+}
+
+export interface OperationLabel {
+  /** The root field (`login`, `submitAgentAction`), `multiple`, or `invalid` (never parsed or resolved). */
+  operation: string;
+  /** `ok`, or the first error's code. */
+  result: string;
+}
+
+const KNOWN_ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"]);
+/** Codes a result may carry: ours and the ones Apollo answers before a resolver runs. */
+const KNOWN_CODES = new Set<string>([
+  ...Object.values(ErrorCode),
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+  "INTERNAL_SERVER_ERROR",
+]);
+
+/** The root field an operation selects, if it is one field of the schema's root type; else `multiple`. */
+export function operationOf(schema: GraphQLSchema, operation: OperationDefinitionNode | undefined): string {
+  if (!operation) return "invalid";
+  const root = operation.operation === "mutation" ? schema.getMutationType() : operation.operation === "subscription" ? schema.getSubscriptionType() : schema.getQueryType();
+  const names = new Set(operation.selectionSet.selections.map((selection) => (selection.kind === Kind.FIELD ? selection.name.value : "")));
+  if (names.size !== 1) return "multiple";
+  const [name] = [...names];
+  return name && root?.getFields()[name] ? name : name === "__typename" ? "__typename" : "multiple";
 }
 
 export function createMetrics(): Metrics {
@@ -19,23 +63,63 @@ export function createMetrics(): Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const authEvents = new Counter({
-    name: "auth_events_total",
-    help: "Sign-ins, refreshes and their failures",
-    labelNames: ["event"],
+  const operations = new Counter({
+    name: "graphql_operations_total",
+    help: "GraphQL requests by root field and result (ok or the error code): logins, refusals by RATE_LIMITED, denials by POLICY_DENIED",
+    labelNames: ["operation", "result"],
     registers: [registry],
   });
-  const KNOWN_ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"]);
+  const operationDuration = new Histogram({
+    name: "graphql_operation_duration_seconds",
+    help: "GraphQL request duration by root field",
+    labelNames: ["operation"],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: "agent_action_decisions_total",
+    help: "Agent action decisions by outcome",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  const labels = new WeakMap<RequestMeta, OperationLabel>();
+
   return {
     registry,
-    authEvents,
     middleware(req, res, next) {
       const end = duration.startTimer();
+      // Read now: a router mounted at /graphql rewrites req.url (and so req.path) on the way.
+      const path = req.path;
       res.on("finish", () => {
-        const route = KNOWN_ROUTES.has(req.path) ? req.path : "other";
+        const route = KNOWN_ROUTES.has(path) ? path : "other";
         end({ method: req.method, route, status: String(res.statusCode) });
       });
       next();
+    },
+    graphqlPlugin(schema) {
+      return {
+        async requestDidStart() {
+          const started = process.hrtime.bigint();
+          return {
+            async willSendResponse({ contextValue, operation, response }) {
+              const body = response.body.kind === "single" ? response.body.singleResult : undefined;
+              const code = body?.errors?.[0]?.extensions?.code;
+              const result = !body?.errors?.length ? "ok" : typeof code === "string" && KNOWN_CODES.has(code) ? code : "error";
+              const label = { operation: operationOf(schema, operation ?? undefined), result };
+              operations.inc(label);
+              operationDuration.observe({ operation: label.operation }, Number(process.hrtime.bigint() - started) / 1e9);
+              const meta = (contextValue as { meta?: RequestMeta }).meta;
+              if (meta) labels.set(meta, label);
+            },
+          };
+        },
+      };
+    },
+    labelOf(meta) {
+      return labels.get(meta);
+    },
+    decided(outcomes) {
+      for (const outcome of outcomes) decisions.inc({ outcome });
     },
   };
 }
