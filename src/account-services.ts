@@ -1,3 +1,4 @@
+import type { Observe } from "./http/metrics";
 import crypto from "node:crypto";
 import path from "node:path";
 import type { AccessTokenService } from "./auth/access-tokens";
@@ -57,9 +58,11 @@ export function buildAccountServices(deps: {
   clock: Clock;
   logger: Logger;
   mailer?: Mailer;
+  /** Counts operational events (metrics). */
+  observe?: Observe;
 }): Omit<Services, "tokens" | "audit" | "agents" | "policies" | "actions" | "runs" | "webhooks"> {
   const { config, db, store, hasher, versions, clock, logger } = deps;
-  const notifier = createNotifier({ mailer: deps.mailer ?? createMailer(config, logger, clock), db, logger, publicUrl: config.PUBLIC_URL });
+  const notifier = createNotifier({ mailer: deps.mailer ?? createMailer(config, logger, clock), db, logger, publicUrl: config.PUBLIC_URL, observe: deps.observe });
   const issuer = createSessionIssuer({ ...deps, mfaRequiredRoles: config.MFA_REQUIRED_ROLES });
   const passwords = createPasswordService({
     db,
@@ -110,6 +113,7 @@ export function buildAccountServices(deps: {
       requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
     }),
     login: createLoginService({
+      observe: deps.observe,
       db,
       store,
       hasher,

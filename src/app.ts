@@ -25,7 +25,7 @@ import { openPglite, openPostgres, type Database, type PostgresOptions } from ".
 import { createApolloServer } from "./graphql/apollo-server";
 import { buildAppSchema } from "./graphql/build-schema";
 import { createExpressApp } from "./http/express-app";
-import { createMetrics } from "./http/metrics";
+import { createMetrics, type Observe } from "./http/metrics";
 import { renderIdePage } from "./http/playground";
 import { createRateLimiter } from "./rate-limit/rate-limiter";
 import { createLogger, type Logger } from "./logging/logger";
@@ -127,7 +127,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const policies = createPolicyService({ db, versions, roleCatalog, clock });
     const metrics = createMetrics();
     const mailer = createMailer(config, logger, clock);
-    const alerts = createSpendAlerts({ db, logger, notifier: createNotifier({ mailer, db, logger, publicUrl: config.PUBLIC_URL }) });
+    const alerts = createSpendAlerts({ db, logger, notifier: createNotifier({ mailer, db, logger, publicUrl: config.PUBLIC_URL, observe: metrics.observe }) });
     const actions = createActionService({
       db,
       flights: database.flights,
@@ -141,7 +141,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const webhookBox = openWebhookBox(config);
     const webhookPolicy = webhookTargetPolicy(config);
     const services: Services = {
-      ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger, mailer }),
+      ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger, mailer, observe: metrics.observe }),
       tokens: createTokenStatusService({ principals, accessTokens }),
       audit: createAuditService({ db }),
       // Suspending or deleting an agent releases what it holds, through the action lifecycle.
@@ -196,8 +196,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     );
     httpServer.on("request", expressApp);
 
-    const sweeper = startExpirySweeper(services, config.ACTION_SWEEP_INTERVAL, logger);
+    const sweeper = startExpirySweeper(services, config.ACTION_SWEEP_INTERVAL, logger, metrics.observe);
     const webhookWorker = startWebhookWorker({
+      observe: metrics.observe,
       db,
       box: webhookBox,
       clock,
@@ -252,7 +253,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
  * Releases expired reservations and holds every `intervalMs` on this process (every process
  * runs one; they skip each other's rows). A failed sweep is logged and retried next time.
  */
-function startExpirySweeper(services: Services, intervalMs: number, logger: Logger): { stop(): void } {
+function startExpirySweeper(services: Services, intervalMs: number, logger: Logger, observe: Observe): { stop(): void } {
   if (intervalMs <= 0) return { stop: () => undefined };
   let running = false;
   const timer = setInterval(() => {
@@ -261,7 +262,10 @@ function startExpirySweeper(services: Services, intervalMs: number, logger: Logg
     services.actions
       .expireDue()
       .then((count) => {
-        if (count > 0) logger.info({ expired: count }, "released expired agent action reservations");
+        if (count > 0) {
+          observe("reservation_expired", count);
+          logger.info({ expired: count }, "released expired agent action reservations");
+        }
       })
       .catch((err: unknown) => logger.warn({ err }, "expiry sweep failed; retrying next interval"))
       .finally(() => {

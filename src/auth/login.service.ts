@@ -1,3 +1,4 @@
+import type { Observe } from "../http/metrics";
 import { AuditAction } from "../audit/audit-actions";
 import { recordAudit } from "../audit/audit-recorder";
 import type { Clock } from "../clock";
@@ -44,6 +45,8 @@ const IP_BLOCK_KEY = (ip: string) => `login-ip-block:${ip}`;
  * second step, session restrictions, and a notice when a new device or ip signs in.
  */
 export function createLoginService(deps: {
+  /** Counts lockouts (metrics). */
+  observe?: Observe;
   db: Db;
   store: SharedStore;
   hasher: PasswordHasher;
@@ -126,7 +129,10 @@ export function createLoginService(deps: {
       });
     });
     await recordIpFailure(meta);
-    if (user && lockedUntil) await notifier.send(accountLocked({ to: user.email, until: lockedUntil }), { userId: user.id, meta });
+    if (user && lockedUntil) {
+      deps.observe?.("account_locked");
+      await notifier.send(accountLocked({ to: user.email, until: lockedUntil }), { userId: user.id, meta });
+    }
     throw new AuthenticationError(reason === "disabled" ? "This account is disabled" : INVALID_CREDENTIALS);
   }
 

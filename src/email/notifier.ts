@@ -1,6 +1,7 @@
 import { AuditAction } from "../audit/audit-actions";
 import { recordAudit } from "../audit/audit-recorder";
 import type { Db } from "../db/database";
+import type { Observe } from "../http/metrics";
 import type { Logger } from "../logging/logger";
 import type { RequestMeta } from "../request-meta";
 import type { EmailMessage, Mailer } from "./mailer";
@@ -16,12 +17,13 @@ export interface Notifier {
   link(path: string, token: string): string;
 }
 
-export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; publicUrl: string }): Notifier {
+export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; publicUrl: string; observe?: Observe }): Notifier {
   return {
     async send(message, { userId, meta }) {
       try {
         await deps.mailer.send(message);
       } catch (error) {
+        deps.observe?.("email_delivery_failed");
         deps.logger.error({ err: error, requestId: meta.requestId, tag: message.tag, userId }, "email delivery failed");
         await recordAudit(deps.db, meta, {
           actor: { type: "system" },

@@ -21,7 +21,14 @@ export interface Metrics {
   labelOf(meta: RequestMeta): OperationLabel | undefined;
   /** Decisions of agent actions, by outcome (ALLOWED, PENDING_APPROVAL, DENIED). */
   decided(outcomes: readonly string[]): void;
+  /** Counts operational events (closed list): lockouts, expiries, delivery failures. */
+  observe(event: OperationalEvent, count?: number): void;
 }
+
+/** What operators alert on besides requests and decisions: `operational_events_total{event}`. */
+export const OPERATIONAL_EVENTS = ["account_locked", "reservation_expired", "email_delivery_failed", "webhook_delivery_failed"] as const;
+export type OperationalEvent = (typeof OPERATIONAL_EVENTS)[number];
+export type Observe = (event: OperationalEvent, count?: number) => void;
 
 export interface OperationLabel {
   /** The root field (`login`, `submitAgentAction`), `multiple`, or `invalid` (never parsed or resolved). */
@@ -82,6 +89,14 @@ export function createMetrics(): Metrics {
     labelNames: ["outcome"],
     registers: [registry],
   });
+  const events = new Counter({
+    name: "operational_events_total",
+    help: "Account lockouts, expired reservations and held actions, failed email and webhook deliveries",
+    labelNames: ["event"],
+    registers: [registry],
+  });
+  // Every event is a series from the start (0), so an alert can tell "none yet" from "no data".
+  for (const event of OPERATIONAL_EVENTS) events.inc({ event }, 0);
   const labels = new WeakMap<RequestMeta, OperationLabel>();
 
   return {
@@ -120,6 +135,9 @@ export function createMetrics(): Metrics {
     },
     decided(outcomes) {
       for (const outcome of outcomes) decisions.inc({ outcome });
+    },
+    observe(event, count = 1) {
+      events.inc({ event }, count);
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Observe } from "../http/metrics";
 import crypto from "node:crypto";
 import { sql } from "drizzle-orm";
 import { AuditAction } from "../audit/audit-actions";
@@ -41,7 +42,16 @@ type Work = Awaited<ReturnType<typeof claimedWork>>[number];
  * to be claimed again when it does. Delivery is at least once: a receiver deduplicates on
  * `webhook-id`. On stop, sends in flight are abandoned and their claims given back.
  */
-export function startWebhookWorker(deps: { db: Db; box: SecretBox; clock: Clock; logger: Logger; options: WebhookWorkerOptions; resolve?: Resolver }): WebhookWorker {
+export function startWebhookWorker(deps: {
+  db: Db;
+  box: SecretBox;
+  clock: Clock;
+  logger: Logger;
+  options: WebhookWorkerOptions;
+  resolve?: Resolver;
+  /** Counts deliveries that used their last attempt (metrics). */
+  observe?: Observe;
+}): WebhookWorker {
   const { db, box, clock, logger, options } = deps;
   const leaseMs = options.timeoutMs + 60_000;
   const stopping = new AbortController();
@@ -69,7 +79,7 @@ export function startWebhookWorker(deps: { db: Db; box: SecretBox; clock: Clock;
     const final = !result.ok && number >= options.maxAttempts;
     const status = result.ok ? "SUCCEEDED" : final ? "FAILED" : "PENDING";
     const nextAttemptAt = status === "PENDING" ? new Date(clock.now().getTime() + retryDelayMs(number, options, Math.random())) : at;
-    await db.transaction(async (tx) => {
+    const failedForGood = await db.transaction(async (tx) => {
       const recorded = await recordAttempt(tx, { deliveryId: delivery.id, claimId }, { number, at, ...result }, { status, nextAttemptAt });
       if (recorded && final) {
         await recordAudit(tx, SYSTEM_REQUEST, {
@@ -81,7 +91,9 @@ export function startWebhookWorker(deps: { db: Db; box: SecretBox; clock: Clock;
           at,
         });
       }
+      return Boolean(recorded && final);
     });
+    if (failedForGood) deps.observe?.("webhook_delivery_failed");
     if (!result.ok) logger.info({ deliveryId: delivery.id, endpointId: endpoint.id, attempt: number, status: result.status, error: result.error }, "webhook attempt failed");
   }
 

@@ -25,7 +25,7 @@ const logger = createLogger({
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ logger });
+  server = await startTestServer({ logger, env: { LOCKOUT_THRESHOLD: "2" } });
 });
 afterAll(() => server.close());
 
@@ -64,6 +64,17 @@ describe("operational metrics", () => {
     expect(delta('agent_action_decisions_total{outcome="ALLOWED"}')).toBe(1);
     expect(delta('agent_action_decisions_total{outcome="DENIED"}')).toBe(1);
     expect(delta('graphql_operations_total{operation="submitAgentAction",result="POLICY_DENIED"}')).toBe(1);
+  });
+
+  it("count lockouts and show every operational event from the start", async () => {
+    const before = await metricsText();
+    for (const event of ["account_locked", "reservation_expired", "email_delivery_failed", "webhook_delivery_failed"]) {
+      expect(before).toContain(`operational_events_total{event="${event}"}`);
+    }
+    const user = await registerUser(server.client);
+    for (let i = 0; i < 2; i += 1) await server.client.request(LoginDocument, { input: { identifier: user.user.email, password: "wrong password here" } });
+    const after = await metricsText();
+    expect(countOf(after, 'operational_events_total{event="account_locked"}') - countOf(before, 'operational_events_total{event="account_locked"}')).toBe(1);
   });
 
   it("write one access log line per request: method, path, status, duration, request id, operation and result", async () => {
