@@ -23,8 +23,8 @@ import { startServerProcess, type ServerProcess } from "../support/server-proces
 
 /**
  * Three server processes on one PostgreSQL and one Redis decide a concurrent load of agent
- * actions (two owners, four agents, AGENT / OWNER / GLOBAL day caps with little room, an
- * owner's day cap on `llm.completion` only, a velocity cap of actions per agent and day,
+ * actions (two owners, four agents, AGENT / OWNER / GLOBAL day caps with little room, one
+ * agent's day cap on `llm.completion` only, velocity caps of actions per agent and day,
  * exact and racing retries, settles and cancels) as one server would:
  * - no cap is ever exceeded: the ledger is replayed in audit order (the order the decisions
  *   committed in) and every decision must have read exactly the spend that replay holds;
@@ -47,16 +47,30 @@ const PROCESSES = 3;
 const CONCURRENCY = 24;
 
 type Per = "AGENT" | "OWNER" | "GLOBAL";
-/** The three spend caps per counter, the owner's `llm.completion` cap, and allowed actions per agent. */
-type Limits = Record<Per | "COMPLETIONS", number> & { ACTIONS: number };
+/**
+ * The three spend caps per counter; for the least busy agent (HOT) a tight `llm.completion`
+ * cap (COMPLETIONS) and a tight velocity cap (HOT_ACTIONS: allowed actions a day), which bind
+ * after a few actions (every failing cap is reported, so they show among the denials whatever
+ * else binds); ACTIONS for the others' velocity caps, with room to spare, so the three spend
+ * caps bind as they would without the new kinds.
+ */
+type Limits = Record<Per | "COMPLETIONS" | "ACTIONS" | "HOT_ACTIONS", number>;
 /** Day caps in whole units; the crash phase raises them (a policy update) to make room again. */
 const LIMITS: Record<"steady" | "crash", Limits> = {
-  steady: { AGENT: 10, OWNER: 16, GLOBAL: 30, COMPLETIONS: 5, ACTIONS: 10 },
-  crash: { AGENT: 24, OWNER: 40, GLOBAL: 60, COMPLETIONS: 24, ACTIONS: 20 },
+  steady: { AGENT: 10, OWNER: 14, GLOBAL: 24, COMPLETIONS: 2, ACTIONS: 1_000, HOT_ACTIONS: 1 },
+  crash: { AGENT: 24, OWNER: 40, GLOBAL: 60, COMPLETIONS: 4, ACTIONS: 1_000, HOT_ACTIONS: 4 },
 };
+/** The agent whose velocity cap is tight (the one acting least often, AGENT_WEIGHTS). */
+const HOT = 3;
+
+/** The velocity limit of the agent a counter (key or subject) belongs to. */
+function actionsLimit(counter: string, limits: Limits): number {
+  return counter.endsWith(agents[HOT]!.id) ? limits.HOT_ACTIONS : limits.ACTIONS;
+}
+
 /** Which limit a cap line of a decision's audit row is checked against. */
 function limitOf(cap: CapLine, limits: Limits): bigint {
-  if (cap.measure === "ACTIONS") return BigInt(limits.ACTIONS);
+  if (cap.measure === "ACTIONS") return BigInt(actionsLimit(cap.counter, limits));
   if (cap.pattern !== undefined) return BigInt(units(limits.COMPLETIONS));
   return BigInt(units(limits[cap.per]));
 }
@@ -120,18 +134,16 @@ async function createWorld(): Promise<void> {
       name: "owner budget",
       scope: "USER",
       scopeId: ownerId,
-      caps: [
-        { per: "OWNER", window: "DAY", limit: units(limits.OWNER) },
-        { per: "OWNER", window: "DAY", limit: units(limits.COMPLETIONS), pattern: "llm.completion" },
-      ],
+      caps: [{ per: "OWNER", window: "DAY", limit: units(limits.OWNER) }],
     })),
-    ...agents.map((agent) => (limits: Limits): PolicyInput => ({
+    ...agents.map((agent, index) => (limits: Limits): PolicyInput => ({
       name: "agent budget",
       scope: "AGENT",
       scopeId: agent.id,
       caps: [
         { per: "AGENT", window: "DAY", limit: units(limits.AGENT) },
-        { per: "AGENT", window: "DAY", maxActions: limits.ACTIONS },
+        { per: "AGENT", window: "DAY", maxActions: index === HOT ? limits.HOT_ACTIONS : limits.ACTIONS },
+        ...(index === HOT ? [{ per: "AGENT" as const, window: "DAY" as const, limit: units(limits.COMPLETIONS), pattern: "llm.completion" }] : []),
       ],
     })),
   ];
@@ -462,8 +474,8 @@ function checkCounters(shot: Snapshot, charged: Map<string, bigint>, limits: Lim
     sums.set(counter.key, { reserved: 0n, settled: BigInt(allowed.filter((row) => row.decidedAt.toISOString().slice(0, 10) === counter.windowStart?.toISOString().slice(0, 10)).length) });
   }
   for (const row of shot.actions) {
-    // Fifteen base counters, and the owner's completions counter for an llm.completion.
-    const expectedKeys = row.status === "DENIED" ? 0 : row.action === "llm.completion" ? 16 : 15;
+    // Fifteen base counters, and the HOT agent's completions counter for its llm.completion.
+    const expectedKeys = row.status === "DENIED" ? 0 : row.action === "llm.completion" && row.agentId === agents[HOT]!.id ? 16 : 15;
     if (row.counterKeys.length !== expectedKeys) problems.push(`${row.id} (${row.status}) is charged on ${row.counterKeys.length} counters, not ${expectedKeys}`);
     for (const key of row.counterKeys) {
       const sum = sums.get(key) ?? { reserved: 0n, settled: 0n };
@@ -482,7 +494,8 @@ function checkCounters(shot: Snapshot, charged: Map<string, bigint>, limits: Lim
     const replayed = charged.get(counter.key) ?? 0n;
     if (replayed !== sum.reserved + sum.settled) problems.push(`${counter.key}: replay holds ${replayed}, actions ${sum.reserved + sum.settled}`);
     if (counter.measure === "ACTIONS") {
-      if (sum.settled > BigInt(limits.ACTIONS)) problems.push(`${counter.key}: ${sum.settled} actions allowed, over the limit of ${limits.ACTIONS}`);
+      const limit = actionsLimit(counter.subject, limits);
+      if (sum.settled > BigInt(limit)) problems.push(`${counter.key}: ${sum.settled} actions allowed, over the limit of ${limit}`);
     } else if (counter.pattern !== null) {
       if (sum.reserved + sum.settled > BigInt(units(limits.COMPLETIONS))) problems.push(`${counter.key}: ${sum.reserved + sum.settled} charged, over the completions cap`);
     } else if (counter.window === "DAY" && counter.per in limits) {
