@@ -6,7 +6,6 @@ import type { Clock } from "../clock";
 import type { Db, Tx } from "../db/database";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors/errors";
 import { decisionCounters } from "../policy/counters";
-import { isExtraSignature } from "../policy/policy-types";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
 import { settleBound, storeSettleBound } from "../policy/settle-bound";
@@ -21,8 +20,7 @@ import { dueForExpiry, findAction, heldActionsOfRun, openActionsOf, updateAction
 import { buildDecisionRecord, publicReasons, requestOf, type DecisionRecord } from "./decision-record";
 import { settleAction, type Outcome } from "./action-settle";
 import { countActions, lockCounters, lockExisting, recordCrossings, reserve, settle } from "./spend-ledger";
-import type { ActionCrossing } from "./decision-statements";
-import { thresholdCrossings } from "../policy/thresholds";
+import { actionCrossings, type ActionCrossing } from "./decision-statements";
 import { checkReason } from "./spend-adjustments";
 import { spendSight } from "./spend-privacy";
 import { enqueueWebhookEvents } from "../webhooks/webhook-events";
@@ -139,7 +137,7 @@ export function createActionLifecycle(deps: {
     const counters = decisionCounters(chain, request, now);
     const spend = await lockCounters(tx, counters, now);
     const evaluated = evaluate(chain, request, spend, now);
-    const approval = buildDecisionRecord(request, spend, evaluated, now, undefined, counters.filter(isExtraSignature).map((spec) => spec.key));
+    const approval = buildDecisionRecord(request, spend, evaluated, now, counters);
     const record: Record<string, unknown> = { ...(row.record as Record<string, unknown>), approval };
     const audited = (resolved: ActionRow, decision: Decision) =>
       auditStep(tx, meta, {
@@ -178,8 +176,7 @@ export function createActionLifecycle(deps: {
     await enqueueWebhookEvents(tx, [actionApproved(approved, approver.userId, now)]);
     const decided = approvedDecision(evaluated, row.estimatedCost);
     await audited(approved, decided);
-    const crossings = thresholdCrossings(decided.caps).map((crossing) => ({ ...crossing, actionId: row.id, agentId: row.agentId, ownerId: row.ownerId }));
-    const recorded = await recordCrossings(tx, crossings, now);
+    const recorded = await recordCrossings(tx, actionCrossings(decided.caps, row), now);
     await enqueueWebhookEvents(tx, recorded.map((crossing) => spendThresholdCrossed(crossing, now)));
     return { row: approved, crossings: recorded };
   }

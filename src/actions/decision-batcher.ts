@@ -10,14 +10,20 @@ import { decisionCounters, type CounterSpec } from "../policy/counters";
 import type { Decision } from "../policy/decision-types";
 import { evaluate } from "../policy/evaluator";
 import type { ChainInput } from "../policy/policy-chain";
-import { isExtraSignature, type ActionRequest, type Money } from "../policy/policy-types";
+import type { ActionRequest, Money } from "../policy/policy-types";
 import type { RequestMeta } from "../request-meta";
 import type { CheckedActionInput } from "./action-input";
 import { decisionAuditEntry } from "./action-audit";
 import type { ActionRow } from "./action.repository";
 import { buildDecisionRecord, publicReasons } from "./decision-record";
-import { existingKeysStatement, lockCountersStatement, recordedCrossings, writeDecisionsStatement, type ActionCrossing } from "./decision-statements";
-import { thresholdCrossings } from "../policy/thresholds";
+import {
+  actionCrossings,
+  existingKeysStatement,
+  lockCountersStatement,
+  recordedCrossings,
+  writeDecisionsStatement,
+  type ActionCrossing,
+} from "./decision-statements";
 import { settleBound, storeSettleBound } from "../policy/settle-bound";
 import { createCounterLocks } from "./spend-ledger";
 import { actionPendingApproval, spendThresholdCrossed } from "../webhooks/webhook-payloads";
@@ -107,14 +113,7 @@ export function createDecisionBatcher(deps: {
       shadowOutcome: decision.wouldBe?.outcome ?? null,
       reasons: publicReasons(decision),
       record: {
-        ...(buildDecisionRecord(
-          request,
-          spend,
-          decision,
-          now,
-          counters.filter((spec) => !isExtraSignature(spec)).map((spec) => spec.key),
-          counters.filter(isExtraSignature).map((spec) => spec.key),
-        ) as unknown as Record<string, unknown>),
+        ...(buildDecisionRecord(request, spend, decision, now, counters) as unknown as Record<string, unknown>),
         // How far a settle may go, fixed by the chain the action was decided under.
         ...(allowed ? { settleBound: storeSettleBound(settleBound(item.chain, request, decision.caps)) } : {}),
       },
@@ -177,7 +176,7 @@ export function createDecisionBatcher(deps: {
           const sum = charges.get(spec.key) ?? { amount: 0n, count: 0n };
           charges.set(spec.key, counted ? { ...sum, count: sum.count + 1n } : { ...sum, amount: sum.amount + added });
         }
-        for (const crossing of thresholdCrossings(decision.caps)) crossings.push({ ...crossing, actionId: row.id, agentId: row.agentId, ownerId: row.ownerId });
+        crossings.push(...actionCrossings(decision.caps, row));
       }
       if (id !== null) earlier.set(id, row);
       rows.push(row);

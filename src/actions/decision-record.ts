@@ -6,9 +6,9 @@
  * and must reach a decision with the same digest.
  */
 import crypto from "node:crypto";
-import { countersFor } from "../policy/counters";
+import { countersFor, type CounterSpec } from "../policy/counters";
 import type { Decision, DecisionCore, Reason } from "../policy/decision-types";
-import type { ActionRequest, Money, SpendView } from "../policy/policy-types";
+import { isExtraSignature, type ActionRequest, type Money, type SpendView } from "../policy/policy-types";
 
 /**
  * v2: policies carry their authority (OVERRIDE or RESTRICTION) in every reference of the
@@ -100,17 +100,13 @@ export function decisionDigest(decision: Decision, format: DecisionFormat = DECI
 }
 
 /**
- * `counterKeys`: the request's `countersFor` keys at `at`, when the caller has them; `extraKeys`:
- * the extra counters it read (`extraCountersFor`).
+ * `counters`: the counters the decision read (`decisionCounters`), when the caller has them:
+ * the base ones are stored in `countersFor` order, the extra ones by key. Without them, the
+ * request's base counters.
  */
-export function buildDecisionRecord(
-  request: ActionRequest,
-  spend: SpendView,
-  decision: Decision,
-  at: Date,
-  counterKeys?: readonly string[],
-  extraKeys: readonly string[] = [],
-): DecisionRecord {
+export function buildDecisionRecord(request: ActionRequest, spend: SpendView, decision: Decision, at: Date, counters?: readonly CounterSpec[]): DecisionRecord {
+  const baseKeys = counters === undefined ? countersFor(request, at).map((counter) => counter.key) : counters.filter((spec) => !isExtraSignature(spec)).map((spec) => spec.key);
+  const extraKeys = (counters ?? []).filter(isExtraSignature).map((spec) => spec.key);
   const considered = new Map<string, { id: string; version: number; mode: string }>();
   for (const ref of [...decision.policies, ...(decision.wouldBe?.policies ?? [])]) {
     considered.set(`${ref.id}@${ref.version}`, { id: ref.id, version: ref.version, mode: ref.mode });
@@ -127,7 +123,7 @@ export function buildDecisionRecord(
       estimatedCost: request.estimatedCost.toString(),
       ...(request.runId ? { runId: request.runId } : {}),
     },
-    spend: (counterKeys ?? countersFor(request, at).map((counter) => counter.key)).map((key) => (spend.get(key) ?? 0n).toString()),
+    spend: baseKeys.map((key) => (spend.get(key) ?? 0n).toString()),
     ...(extraKeys.length === 0 ? {} : { extraSpend: Object.fromEntries(extraKeys.map((key) => [key, (spend.get(key) ?? 0n).toString()])) }),
     policies: [...considered.values()],
     outcome: decision.outcome,

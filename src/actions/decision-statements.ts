@@ -6,7 +6,8 @@
 import { AUDIT_CHAIN_LOCK_KEY } from "../audit/audit-recorder";
 import type { Statement } from "../db/flights";
 import type { Money } from "../policy/policy-types";
-import type { ThresholdCrossing } from "../policy/thresholds";
+import type { CapCheck } from "../policy/decision-types";
+import { thresholdCrossings, type ThresholdCrossing } from "../policy/thresholds";
 import type { ActionRow } from "./action.repository";
 
 /**
@@ -101,6 +102,11 @@ export interface ActionCrossing extends ThresholdCrossing {
   ownerId: string;
 }
 
+/** The crossings of an allowed decision's caps (policy/thresholds.ts), named for its action. */
+export function actionCrossings(caps: readonly CapCheck[], row: Pick<ActionRow, "id" | "agentId" | "ownerId">): ActionCrossing[] {
+  return thresholdCrossings(caps).map((crossing) => ({ ...crossing, actionId: row.id, agentId: row.agentId, ownerId: row.ownerId }));
+}
+
 /**
  * Records crossings once per (policy, cap, counter, threshold) and returns the ones recorded
  * now (`crossed`), the ones to notify; parameter $6.
@@ -135,7 +141,7 @@ function crossingParam(crossings: readonly ActionCrossing[], now: Date) {
   }));
 }
 
-/** The crossings a write recorded now: those of `sent` that its `crossed` column names. */
+/** The crossings a write recorded now: those of `sent` that its `crossed` column (or RETURNING rows) names. */
 export function recordedCrossings(sent: readonly ActionCrossing[], crossed: unknown): ActionCrossing[] {
   const names = new Set(
     (Array.isArray(crossed) ? crossed : []).map((entry: { policyId: string; capId: string; counterKey: string; threshold: number }) =>

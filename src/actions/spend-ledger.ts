@@ -1,7 +1,7 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "../db/database";
 import { spendCounters, spendThresholdCrossings } from "../db/schema";
-import type { ActionCrossing } from "./decision-statements";
+import { recordedCrossings, type ActionCrossing } from "./decision-statements";
 import type { CounterSpec } from "../policy/counters";
 import type { Money, SpendView } from "../policy/policy-types";
 
@@ -181,6 +181,5 @@ export async function recordCrossings(tx: Tx, crossings: readonly ActionCrossing
     .values(crossings.map(({ measure: _measure, pattern: _pattern, ...crossing }) => ({ ...crossing, crossedAt: now })))
     .onConflictDoNothing()
     .returning({ policyId: spendThresholdCrossings.policyId, capId: spendThresholdCrossings.capId, counterKey: spendThresholdCrossings.counterKey, threshold: spendThresholdCrossings.threshold });
-  const fresh = new Set(inserted.map((row) => `${row.policyId}/${row.capId}/${row.counterKey}/${row.threshold}`));
-  return crossings.filter((crossing) => fresh.has(`${crossing.policyId}/${crossing.capId}/${crossing.counterKey}/${crossing.threshold}`));
+  return recordedCrossings(crossings, inserted);
 }
