@@ -9,6 +9,7 @@ import { agentActions, auditEvents, spendCounters } from "../../src/db/schema";
 import {
   CancelAgentActionDocument,
   SettleAgentActionDocument,
+  StartRunDocument,
   SubmitAgentActionDocument,
   UpdatePolicyDocument,
   type AgentActionInput,
@@ -24,7 +25,8 @@ import { startServerProcess, type ServerProcess } from "../support/server-proces
 /**
  * Three server processes on one PostgreSQL and one Redis decide a concurrent load of agent
  * actions (two owners, four agents, AGENT / OWNER / GLOBAL day caps with little room, one
- * agent's day cap on `llm.completion` only, velocity caps of actions per agent and day,
+ * agent's day cap on `llm.completion` only, velocity caps of actions per agent and day, and
+ * for the actions that name one of their agent's runs a spend cap and a velocity cap per run;
  * exact and racing retries, settles and cancels) as one server would:
  * - no cap is ever exceeded: the ledger is replayed in audit order (the order the decisions
  *   committed in) and every decision must have read exactly the spend that replay holds;
@@ -46,25 +48,28 @@ const ADMIN_PASSWORD = "load-admin-password-1";
 const PROCESSES = 3;
 const CONCURRENCY = 24;
 
-type Per = "AGENT" | "OWNER" | "GLOBAL";
+type Per = "AGENT" | "OWNER" | "GLOBAL" | "RUN";
 /**
  * The three spend caps per counter; for the least busy agent (HOT) a tight `llm.completion`
  * cap (COMPLETIONS) and a tight velocity cap (HOT_ACTIONS: allowed actions a day), which bind
  * after a few actions (every failing cap is reported, so they show among the denials whatever
  * else binds); ACTIONS for the others' velocity caps, with room to spare, so the three spend
- * caps bind as they would without the new kinds.
+ * caps bind as they would without the new kinds. RUN and RUN_ACTIONS: every run's budget
+ * (units) and its velocity cap (allowed actions, whole run), below an agent's, so they bind
+ * for the runs of the busy agents.
  */
-type Limits = Record<Per | "COMPLETIONS" | "ACTIONS" | "HOT_ACTIONS", number>;
+type Limits = Record<Per | "COMPLETIONS" | "ACTIONS" | "HOT_ACTIONS" | "RUN_ACTIONS", number>;
 /** Day caps in whole units; the crash phase raises them (a policy update) to make room again. */
 const LIMITS: Record<"steady" | "crash", Limits> = {
-  steady: { AGENT: 10, OWNER: 14, GLOBAL: 24, COMPLETIONS: 2, ACTIONS: 1_000, HOT_ACTIONS: 1 },
-  crash: { AGENT: 24, OWNER: 40, GLOBAL: 60, COMPLETIONS: 4, ACTIONS: 1_000, HOT_ACTIONS: 4 },
+  steady: { AGENT: 10, OWNER: 14, GLOBAL: 24, COMPLETIONS: 2, ACTIONS: 1_000, HOT_ACTIONS: 1, RUN: 3, RUN_ACTIONS: 1 },
+  crash: { AGENT: 24, OWNER: 40, GLOBAL: 60, COMPLETIONS: 4, ACTIONS: 1_000, HOT_ACTIONS: 4, RUN: 8, RUN_ACTIONS: 3 },
 };
 /** The agent whose velocity cap is tight (the one acting least often, AGENT_WEIGHTS). */
 const HOT = 3;
 
-/** The velocity limit of the agent a counter (key or subject) belongs to. */
+/** The velocity limit of a counter (by its key or subject): a run's, or its agent's. */
 function actionsLimit(counter: string, limits: Limits): number {
+  if (runIds.some((id) => counter.endsWith(id))) return limits.RUN_ACTIONS;
   return counter.endsWith(agents[HOT]!.id) ? limits.HOT_ACTIONS : limits.ACTIONS;
 }
 
@@ -75,7 +80,9 @@ function limitOf(cap: CapLine, limits: Limits): bigint {
   return BigInt(units(limits[cap.per]));
 }
 /** Overrun allowance of each kind of cap, in whole units: how far a settle may take it past its limit. */
-const ALLOWANCE: Record<Per, number> = { AGENT: 0, OWNER: 0, GLOBAL: 2 };
+const ALLOWANCE: Record<Per, number> = { AGENT: 0, OWNER: 0, GLOBAL: 2, RUN: 0 };
+/** Runs per agent; most actions name one of their agent's runs. */
+const RUNS_PER_AGENT = 2;
 /** How often each agent acts: skewed, so each kind of cap runs out for someone. */
 const AGENT_WEIGHTS = [0.4, 0.2, 0.25, 0.15];
 
@@ -87,6 +94,9 @@ let processes: ServerProcess[] = [];
 const killed = new Set<number>();
 let admin: SessionCredentialsFragment;
 let agents: AgentWithKey[] = [];
+/** The runs of each agent (by the agent's index), started by the agents themselves. */
+let runsOf: string[][] = [];
+let runIds: string[] = [];
 let policies: { id: string; input: (limits: Limits) => PolicyInput }[] = [];
 
 beforeAll(async () => {
@@ -123,12 +133,26 @@ async function createWorld(): Promise<void> {
     const credentials = await registerUser(client);
     for (let n = 0; n < 2; n += 1) agents.push(await createAgentWithKey(client, credentials, `load agent ${owner}.${n}`));
   }
+  runsOf = [];
+  for (const agent of agents) {
+    const runs: string[] = [];
+    for (let n = 0; n < RUNS_PER_AGENT; n += 1) {
+      const { startRun } = await processes[n % PROCESSES]!.client.ok(StartRunDocument, { input: { name: `load run ${n}` } }, agent.auth);
+      runs.push(startRun.id);
+    }
+    runsOf.push(runs);
+  }
+  runIds = runsOf.flat();
   const inputs: ((limits: Limits) => PolicyInput)[] = [
     (limits) => ({
       name: "llm for everyone",
       scope: "GLOBAL",
       rules: [{ pattern: "llm.*", effect: "ALLOW" }],
-      caps: [{ per: "GLOBAL", window: "DAY", limit: units(limits.GLOBAL), overrunAllowance: units(ALLOWANCE.GLOBAL) }],
+      caps: [
+        { per: "GLOBAL", window: "DAY", limit: units(limits.GLOBAL), overrunAllowance: units(ALLOWANCE.GLOBAL) },
+        { per: "RUN", window: "TOTAL", limit: units(limits.RUN) },
+        { per: "RUN", window: "TOTAL", maxActions: limits.RUN_ACTIONS },
+      ],
     }),
     ...[...new Set(agents.map((agent) => agent.ownerId))].map((ownerId) => (limits: Limits): PolicyInput => ({
       name: "owner budget",
@@ -196,7 +220,9 @@ function plan(phase: string, count: number, random: () => number): PlannedSubmit
     return weights.length - 1;
   };
   return Array.from({ length: count }, (_, n) => {
-    const agent = agents[pick(AGENT_WEIGHTS)]!;
+    const agentIndex = pick(AGENT_WEIGHTS);
+    const agent = agents[agentIndex]!;
+    const runId = random() < 0.7 ? runsOf[agentIndex]![Math.floor(random() * RUNS_PER_AGENT)] : undefined;
     const roll = random();
     const followUp: FollowUp = roll < 0.45 ? { kind: "settle", quarters: Math.floor(random() * 9) } : roll < 0.8 ? { kind: "cancel" } : { kind: "keep" };
     return {
@@ -208,6 +234,7 @@ function plan(phase: string, count: number, random: () => number): PlannedSubmit
         estimatedCost: units(1 + Math.floor(random() * 3)),
         idempotencyKey: `${phase}-${String(n).padStart(4, "0")}`,
         metadata: { n },
+        ...(runId === undefined ? {} : { runId }),
       },
       followUp,
       followVia: Math.floor(random() * PROCESSES),
@@ -280,7 +307,9 @@ async function submitVia(journal: Journal, via: number, item: PlannedSubmit, ret
       outcome = {
         kind: "denied",
         id: extensions.decisionId,
-        pers: reasons.filter((r) => r.code === "CAP_EXCEEDED").map((r) => (r.measure === "ACTIONS" ? "ACTIONS" : r.pattern !== undefined ? "COMPLETIONS" : (r.per ?? "?"))),
+        pers: reasons
+          .filter((r) => r.code === "CAP_EXCEEDED")
+          .map((r) => (r.measure === "ACTIONS" ? (r.per === "RUN" ? "RUN_ACTIONS" : "ACTIONS") : r.pattern !== undefined ? "COMPLETIONS" : (r.per ?? "?"))),
       };
     } else outcome = { kind: "unexpected", detail: `${status} ${JSON.stringify(errors ?? data)}` };
   }
@@ -468,14 +497,21 @@ function replayLedger(shot: Snapshot): { problems: string[]; charged: Map<string
 function checkCounters(shot: Snapshot, charged: Map<string, bigint>, limits: Limits): string[] {
   const problems: string[] = [];
   const sums = new Map<string, { reserved: bigint; settled: bigint }>();
-  // Velocity counters hold the number of actions allowed on them, as settled.
+  // Velocity counters hold the number of actions allowed on them (a run's, or an agent's in
+  // the counter's day), as settled.
   for (const counter of shot.counters.filter((row) => row.measure === "ACTIONS")) {
-    const allowed = shot.actions.filter((row) => row.outcome === "ALLOWED" && (row.record as { request: { agentId: string } }).request.agentId === counter.subject);
-    sums.set(counter.key, { reserved: 0n, settled: BigInt(allowed.filter((row) => row.decidedAt.toISOString().slice(0, 10) === counter.windowStart?.toISOString().slice(0, 10)).length) });
+    const counted = shot.actions.filter((row) =>
+      counter.per === "RUN"
+        ? row.runId === counter.subject
+        : row.agentId === counter.subject && row.decidedAt.toISOString().slice(0, 10) === counter.windowStart?.toISOString().slice(0, 10),
+    );
+    sums.set(counter.key, { reserved: 0n, settled: BigInt(counted.filter((row) => row.outcome === "ALLOWED").length) });
   }
   for (const row of shot.actions) {
-    // Fifteen base counters, and the HOT agent's completions counter for its llm.completion.
-    const expectedKeys = row.status === "DENIED" ? 0 : row.action === "llm.completion" && row.agentId === agents[HOT]!.id ? 16 : 15;
+    // Fifteen base counters, the HOT agent's completions counter for its llm.completion, and
+    // its run's spend counter for an action of a run (velocity counters hold no reservation).
+    const hotCompletion = row.action === "llm.completion" && row.agentId === agents[HOT]!.id;
+    const expectedKeys = row.status === "DENIED" ? 0 : 15 + (hotCompletion ? 1 : 0) + (row.runId === null ? 0 : 1);
     if (row.counterKeys.length !== expectedKeys) problems.push(`${row.id} (${row.status}) is charged on ${row.counterKeys.length} counters, not ${expectedKeys}`);
     for (const key of row.counterKeys) {
       const sum = sums.get(key) ?? { reserved: 0n, settled: 0n };
@@ -498,6 +534,8 @@ function checkCounters(shot: Snapshot, charged: Map<string, bigint>, limits: Lim
       if (sum.settled > BigInt(limit)) problems.push(`${counter.key}: ${sum.settled} actions allowed, over the limit of ${limit}`);
     } else if (counter.pattern !== null) {
       if (sum.reserved + sum.settled > BigInt(units(limits.COMPLETIONS))) problems.push(`${counter.key}: ${sum.reserved + sum.settled} charged, over the completions cap`);
+    } else if (counter.per === "RUN") {
+      if (sum.reserved + sum.settled > BigInt(units(limits.RUN))) problems.push(`${counter.key}: ${sum.reserved + sum.settled} charged, over the run's cap`);
     } else if (counter.window === "DAY" && counter.per in limits) {
       const limit = BigInt(units(limits[counter.per as Per]));
       const bound = limit + BigInt(units(ALLOWANCE[counter.per as Per]));
@@ -570,11 +608,19 @@ function tally(journal: Journal) {
   const firsts = new Map<string, Outcome>();
   for (const answer of journal.submits) if (acknowledged(answer.outcome) && !firsts.has(answer.key)) firsts.set(answer.key, answer.outcome);
   const outcomes = [...firsts.values()];
-  const deniedBy = (per: Per | "ACTIONS" | "COMPLETIONS") => outcomes.filter((outcome) => outcome.kind === "denied" && outcome.pers.includes(per)).length;
+  const deniedBy = (per: Per | "ACTIONS" | "COMPLETIONS" | "RUN_ACTIONS") => outcomes.filter((outcome) => outcome.kind === "denied" && outcome.pers.includes(per)).length;
   return {
     allowed: outcomes.filter((outcome) => outcome.kind === "allowed").length,
     denied: outcomes.filter((outcome) => outcome.kind === "denied").length,
-    deniedBy: { AGENT: deniedBy("AGENT"), OWNER: deniedBy("OWNER"), GLOBAL: deniedBy("GLOBAL"), ACTIONS: deniedBy("ACTIONS"), COMPLETIONS: deniedBy("COMPLETIONS") },
+    deniedBy: {
+      AGENT: deniedBy("AGENT"),
+      OWNER: deniedBy("OWNER"),
+      GLOBAL: deniedBy("GLOBAL"),
+      ACTIONS: deniedBy("ACTIONS"),
+      COMPLETIONS: deniedBy("COMPLETIONS"),
+      RUN: deniedBy("RUN"),
+      RUN_ACTIONS: deniedBy("RUN_ACTIONS"),
+    },
     retries: journal.submits.filter((answer) => answer.retry).length,
     settles: journal.steps.filter((step) => step.step === "settle" && step.outcome.kind === "ok").length,
     overrunsTried: journal.steps.filter((step) => step.overrun).length,
@@ -611,6 +657,8 @@ describe(`three processes under concurrent agent load (LOAD_SEED=${SEED})`, () =
     expect(counts.deniedBy.GLOBAL).toBeGreaterThan(0);
     expect(counts.deniedBy.ACTIONS).toBeGreaterThan(0);
     expect(counts.deniedBy.COMPLETIONS).toBeGreaterThan(0);
+    expect(counts.deniedBy.RUN).toBeGreaterThan(0);
+    expect(counts.deniedBy.RUN_ACTIONS).toBeGreaterThan(0);
   }, 60_000);
 
   it("keeps every acknowledged answer and an exact ledger when a process is SIGKILLed mid-load", async () => {
