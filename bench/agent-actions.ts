@@ -98,10 +98,10 @@ export async function benchAgentActions(
   const actionRounds: Measured[] = [];
   const limitedRounds: Measured[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
-    floorRounds.push(await load("floor: one-INSERT mutation (agent key)", server.url, { body: floorBody, headers }));
-    actionRounds.push(await load("submitAgentAction (3 caps, 1 GLOBAL)", server.url, { body: actionBody, headers }));
+    floorRounds.push(await load("floor: one-INSERT mutation (agent key)", server.url, { body: floorBody, headers }, server.child.pid));
+    actionRounds.push(await load("submitAgentAction (3 caps, 1 GLOBAL)", server.url, { body: actionBody, headers }, server.child.pid));
     limitedRounds.push(
-      await load("submitAgentAction (+ run, llm.*, velocity caps)", server.url, { body: limitedBody, headers: { authorization: `Bearer ${limited.key}` } }),
+      await load("submitAgentAction (+ run, llm.*, velocity caps)", server.url, { body: limitedBody, headers: { authorization: `Bearer ${limited.key}` } }, server.child.pid),
     );
   }
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });

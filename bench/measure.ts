@@ -1,5 +1,6 @@
 /** Load drivers and statistics shared by the benchmarks. */
 import autocannon from "autocannon";
+import { startCpuCount, type CpuSplit } from "./cpu";
 
 export const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 export const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
@@ -17,10 +18,15 @@ export interface Measured {
   rps: number;
   p99: number;
   errors: number;
+  /** CPU per request of the server and of PostgreSQL (Linux only). */
+  cpu?: CpuSplit;
 }
 
-/** Runs a load once to warm the JIT and the connections, then again to measure. */
-export async function load(name: string, url: string, options: Partial<autocannon.Options>): Promise<Measured> {
+/**
+ * Runs a load once to warm the JIT and the connections, then again to measure; with the
+ * server's pid, also the CPU it and PostgreSQL spent per request.
+ */
+export async function load(name: string, url: string, options: Partial<autocannon.Options>, serverPid?: number): Promise<Measured> {
   const run = (duration: number) =>
     autocannon({
       url: `${url}/graphql`,
@@ -31,9 +37,11 @@ export async function load(name: string, url: string, options: Partial<autocanno
       headers: { "content-type": "application/json", ...options.headers },
     });
   await run(WARMUP_S);
+  const stopCount = startCpuCount(serverPid);
   const result = await run(DURATION_S);
+  const cpu = stopCount?.(result.requests.total);
   const errors = result.errors + result.timeouts + result.non2xx;
-  return { name, rps: result.requests.average, p99: result.latency.p99, errors };
+  return { name, rps: result.requests.average, p99: result.latency.p99, errors, ...(cpu ? { cpu } : {}) };
 }
 
 /**

@@ -30,6 +30,12 @@ async function bcryptCeiling(): Promise<Measured> {
   });
 }
 
+/** CPU per request of the server and of PostgreSQL, where it was measured. */
+function cpuColumns(row: Measured): string {
+  if (!row.cpu) return "";
+  return `   CPU/req: server ${row.cpu.serverUs.toFixed(0).padStart(4)} µs, PostgreSQL ${row.cpu.postgresUs.toFixed(0).padStart(4)} µs`;
+}
+
 async function main(): Promise<void> {
   if (ONLY?.every((section) => section === "evaluator")) {
     process.stdout.write(`${formatComparison(await compareEvaluators())}\n`);
@@ -72,12 +78,12 @@ async function main(): Promise<void> {
       const bareRounds: Measured[] = [];
       const meRounds: Measured[] = [];
       for (let round = 0; round < ROUNDS; round += 1) {
-        bareRounds.push(await load("bare { __typename }", server.url, { body: body("{ __typename }") }));
+        bareRounds.push(await load("bare { __typename }", server.url, { body: body("{ __typename }") }, server.child.pid));
         meRounds.push(
           await load("authenticated { me { id email } }", server.url, {
             body: body("{ me { id email } }"),
             headers: { authorization: `Bearer ${token}` },
-          }),
+          }, server.child.pid),
         );
       }
       const bare = median(bareRounds);
@@ -123,7 +129,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nbench: ${DURATION_S}s each, ${os.availableParallelism()} cores, PostgreSQL + Redis\n`);
     for (const row of rows) {
       process.stdout.write(
-        `  ${row.name.padEnd(width)}  ${row.rps.toFixed(1).padStart(9)} req/s   p99 ${row.p99.toFixed(1).padStart(6)} ms${row.errors ? `   errors ${row.errors}` : ""}\n`,
+        `  ${row.name.padEnd(width)}  ${row.rps.toFixed(1).padStart(9)} req/s   p99 ${row.p99.toFixed(1).padStart(6)} ms${cpuColumns(row)}${row.errors ? `   errors ${row.errors}` : ""}\n`,
       );
     }
     process.stdout.write(`\n${ratios.map((line) => `  ${line}`).join("\n")}\n\n`);

@@ -62,6 +62,14 @@ export function asStoredJson(value: unknown): unknown {
  * never disagree about it.
  */
 export function canonicalAuditContent(content: AuditContent): string {
+  return canonicalOfStored({ ...content, details: sortKeys(asStoredJson(content.details)) });
+}
+
+/**
+ * `canonicalAuditContent` of content whose details are already in their stored, key-sorted
+ * form (the recorder's, audit/stored-details.ts): the same text without copying them twice.
+ */
+export function canonicalOfStored(content: AuditContent): string {
   return JSON.stringify([
     CHAIN_FORMAT,
     content.id,
@@ -75,7 +83,7 @@ export function canonicalAuditContent(content: AuditContent): string {
     content.ip,
     content.userAgent,
     content.requestId,
-    sortKeys(asStoredJson(content.details)),
+    content.details,
   ]);
 }
 

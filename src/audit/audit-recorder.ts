@@ -4,7 +4,8 @@ import { PgTransaction } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "../db/database";
 import type { RequestMeta } from "../request-meta";
 import type { AuditAction } from "./audit-actions";
-import { asStoredJson, canonicalAuditContent, type AuditContent } from "./audit-chain";
+import { canonicalOfStored, type AuditContent } from "./audit-chain";
+import { cleanText, storedDetails } from "./stored-details";
 
 export type AuditActor =
   | { type: "user"; id: string }
@@ -28,25 +29,7 @@ export interface AuditEntry {
  */
 export const AUDIT_CHAIN_LOCK_KEY = 726_340_120;
 
-const MAX_TEXT = 512;
-// PostgreSQL text and jsonb cannot hold NUL; other control characters only hide things from reviewers.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
-// A lone surrogate (say, from clipping a pair in half) would be stored as U+FFFD, and the row
-// would then no longer match its hash: replace it before hashing.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const clean = (value: string) => value.replace(CONTROL, "\uFFFD").slice(0, MAX_TEXT).replace(LONE_SURROGATE, "\uFFFD");
-const clip = (value: string | null) => (value === null ? null : clean(value));
-
-/** Details as stored: strings cleaned and clipped, structure kept. */
-function cleanDetails(value: unknown): unknown {
-  if (typeof value === "string") return clean(value);
-  if (Array.isArray(value)) return value.map(cleanDetails);
-  if (value && typeof value === "object" && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [clean(key), cleanDetails(inner)]));
-  }
-  return value;
-}
+const clip = (value: string | null) => (value === null ? null : cleanText(value));
 
 /**
  * Writes one audit row with the caller's transaction, so the row commits with the change it
@@ -97,7 +80,7 @@ export function auditBatchCall(entries: readonly { meta: RequestMeta; entry: Aud
 export function auditBatchRows(entries: readonly { meta: RequestMeta; entry: AuditEntry }[]): Record<string, unknown>[] {
   return entries.map(({ meta, entry }) => {
     const content = contentOf(meta, entry);
-    return { ...content, occurredAt: content.occurredAt.toISOString(), canonical: canonicalAuditContent(content) };
+    return { ...content, occurredAt: content.occurredAt.toISOString(), canonical: canonicalOfStored(content) };
   });
 }
 
@@ -114,7 +97,7 @@ function contentOf(meta: RequestMeta, entry: AuditEntry): RecordedContent {
     ip: clip(meta.ip),
     userAgent: clip(meta.userAgent),
     requestId: clip(meta.requestId),
-    details: asStoredJson(cleanDetails(entry.details ?? {})) as Record<string, unknown>,
+    details: storedDetails(entry.details ?? {}) as Record<string, unknown>,
   };
 }
 
