@@ -60,7 +60,7 @@ export function buildAccountServices(deps: {
   mailer?: Mailer;
   /** Counts operational events (metrics). */
   observe?: Observe;
-}): Omit<Services, "tokens" | "audit" | "agents" | "policies" | "actions" | "runs" | "webhooks"> {
+}): Omit<Services, "tokens" | "audit" | "agents" | "policies" | "actions" | "runs" | "webhooks" | "housekeeping"> {
   const { config, db, store, hasher, versions, clock, logger } = deps;
   const notifier = createNotifier({ mailer: deps.mailer ?? createMailer(config, logger, clock), db, logger, publicUrl: config.PUBLIC_URL, observe: deps.observe });
   const issuer = createSessionIssuer({ ...deps, mfaRequiredRoles: config.MFA_REQUIRED_ROLES });

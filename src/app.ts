@@ -33,6 +33,7 @@ import { buildAccountServices, createMailer } from "./account-services";
 import { createSpendAlerts } from "./actions/spend-alerts";
 import { createNotifier } from "./email/notifier";
 import type { Services } from "./services";
+import { createHousekeeping } from "./housekeeping/housekeeping";
 import { createMemoryStore } from "./store/memory-store";
 import { createRedisStore } from "./store/redis-store";
 import type { SharedStore } from "./store/shared-store";
@@ -151,6 +152,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       // A finished or cancelled run's held actions are withdrawn through the action lifecycle.
       runs: createRunService({ db, clock, holds: { releaseRun: actions.releaseRunHolds } }),
       webhooks: createWebhookService({ db, box: webhookBox, clock, policy: webhookPolicy, resolve: overrides.webhookResolver }),
+      housekeeping: createHousekeeping({ db, clock, retentionMs: config.HOUSEKEEPING_RETENTION }),
     };
     const bootstrap = await ensureBootstrapAdmin({
       db,
@@ -197,6 +199,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     httpServer.on("request", expressApp);
 
     const sweeper = startExpirySweeper(services, config.ACTION_SWEEP_INTERVAL, logger, metrics.observe);
+    const housekeeping = startPeriodic(config.HOUSEKEEPING_INTERVAL, logger, "housekeeping", async () => {
+      const counts = await services.housekeeping.run();
+      if (counts && counts.sessions + counts.oneTimeTokens + counts.webhookEvents > 0) logger.info({ deleted: counts }, "housekeeping deleted ended rows");
+    });
     const webhookWorker = startWebhookWorker({
       observe: metrics.observe,
       db,
@@ -233,6 +239,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       close() {
         closing ??= (async () => {
           sweeper.stop();
+          housekeeping.stop();
           await apollo.stop();
           // After the last request (its events are in the outbox), before the database closes.
           await webhookWorker.stop();
@@ -251,23 +258,30 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
 /**
  * Releases expired reservations and holds every `intervalMs` on this process (every process
- * runs one; they skip each other's rows). A failed sweep is logged and retried next time.
+ * runs one; they skip each other's rows).
  */
 function startExpirySweeper(services: Services, intervalMs: number, logger: Logger, observe: Observe): { stop(): void } {
+  return startPeriodic(intervalMs, logger, "expiry sweep", async () => {
+    const count = await services.actions.expireDue();
+    if (count > 0) {
+      observe("reservation_expired", count);
+      logger.info({ expired: count }, "released expired agent action reservations");
+    }
+  });
+}
+
+/**
+ * Runs `task` every `intervalMs` (never when 0), one run at a time; a failed run is logged
+ * and tried again at the next interval. The timer never keeps the process alive.
+ */
+function startPeriodic(intervalMs: number, logger: Logger, name: string, task: () => Promise<void>): { stop(): void } {
   if (intervalMs <= 0) return { stop: () => undefined };
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    services.actions
-      .expireDue()
-      .then((count) => {
-        if (count > 0) {
-          observe("reservation_expired", count);
-          logger.info({ expired: count }, "released expired agent action reservations");
-        }
-      })
-      .catch((err: unknown) => logger.warn({ err }, "expiry sweep failed; retrying next interval"))
+    task()
+      .catch((err: unknown) => logger.warn({ err, task: name }, `${name} failed; retrying next interval`))
       .finally(() => {
         running = false;
       });

@@ -8,6 +8,7 @@ import type { TokenStatusService } from "./auth/token-status.service";
 import type { ActionService } from "./actions/action.service";
 import type { AgentService } from "./agents/agent.service";
 import type { AuditService } from "./audit/audit.service";
+import type { Housekeeping } from "./housekeeping/housekeeping";
 import type { PolicyService } from "./policies/policy.service";
 import type { RoleService } from "./roles/role.service";
 import type { RunService } from "./runs/run.service";
@@ -31,4 +32,5 @@ export interface Services {
   actions: ActionService;
   runs: RunService;
   webhooks: WebhookService;
+  housekeeping: Housekeeping;
 }

@@ -9,6 +9,7 @@ export const AuditAction = {
   LOGOUT: "auth.logout",
   SESSION_REVOKED: "auth.session.revoked",
   BOOTSTRAP_ADMIN_CREATED: "system.bootstrap_admin_created",
+  HOUSEKEEPING: "system.housekeeping",
   EMAIL_DELIVERY_FAILED: "email.delivery_failed",
   EMAIL_VERIFICATION_SENT: "auth.email.verification_sent",
   EMAIL_VERIFIED: "auth.email.verified",

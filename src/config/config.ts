@@ -194,6 +194,10 @@ const fieldsSchema = z.object({
     ACTION_APPROVAL_TTL: duration("24h", 60_000, 30 * DAY),
     /** How often each process releases expired reservations and holds (0: never; tests). */
     ACTION_SWEEP_INTERVAL: duration("30s", 0, DAY),
+    /** How often a process deletes ended sessions, spent one-time tokens and finished webhook events (0: never). */
+    HOUSEKEEPING_INTERVAL: duration("1h", 0, 7 * DAY),
+    /** How long such rows are kept after they ended, for investigations, before housekeeping deletes them. */
+    HOUSEKEEPING_RETENTION: duration("30d", 60_000, 3_650 * DAY),
     /** How often each process looks for webhook deliveries that are due (0: no worker in this process). */
     WEBHOOK_POLL_INTERVAL: duration("1s", 0, 3_600_000),
     /** Deadline of one delivery attempt: resolution, connection and answer. */

@@ -61,6 +61,8 @@ export async function startTestServer(
     RATE_LIMIT_SCALE: "1000",
     // Expiry runs when a test calls services.actions.expireDue(), on the test's clock.
     ACTION_SWEEP_INTERVAL: "0",
+    // Housekeeping runs when a test calls services.housekeeping.run(), on the test's clock.
+    HOUSEKEEPING_INTERVAL: "0",
     ...options.env,
   });
   const testDatabase = options.database
