@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { hash, verify } from "@node-rs/bcrypt";
 import { benchAgentActions } from "./agent-actions";
+import { formatMb, residentMb } from "./memory";
 import { compareEvaluators, formatComparison } from "./evaluator-compare";
 import { closedLoop, DURATION_S, load, median, ROUNDS, type Measured } from "./measure";
 import { createPostgresDatabase, REDIS_URL, uniqueRedisPrefix } from "../tests/support/backend";
@@ -16,7 +17,7 @@ import { startServerCommand } from "../tests/support/server-process";
 import { PROJECT_ROOT } from "../src/paths";
 
 const BCRYPT_COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
-/** BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, evaluator). */
+/** BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, memory, evaluator). */
 const ONLY = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 const wanted = (section: string) => !ONLY || ONLY.includes(section);
 /** Concurrent logins: a little more than the libuv pool (4 threads) so bcrypt never idles. */
@@ -34,6 +35,35 @@ async function bcryptCeiling(): Promise<Measured> {
 function cpuColumns(row: Measured): string {
   if (!row.cpu) return "";
   return `   CPU/req: server ${row.cpu.serverUs.toFixed(0).padStart(4)} µs, PostgreSQL ${row.cpu.postgresUs.toFixed(0).padStart(4)} µs`;
+}
+
+/**
+ * The embedded default's resident memory (PGlite runs inside the server process): at rest,
+ * then after a load of registrations, sign-ins' `me` and bare queries.
+ */
+async function embeddedMemory(): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ais-bench-embedded-"));
+  const server = await startServerCommand(process.execPath, [path.join(PROJECT_ROOT, "dist/src/main.js")], {
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "info",
+    BCRYPT_COST: "4",
+    RATE_LIMIT_SCALE: "1000000",
+    NODE_ENV: "production",
+  });
+  try {
+    const resting = residentMb(server.child.pid);
+    const registered = await server.client.ok<{ register: { accessToken: string } }, unknown>(
+      `mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }`,
+      { input: { email: `memory-${Date.now()}@example.com`, password: "bench-password-123" } },
+    );
+    const body = (query: string) => JSON.stringify({ query });
+    await load("embedded me", server.url, { body: body("{ me { id email } }"), headers: { authorization: `Bearer ${registered.register.accessToken}` } });
+    await load("embedded bare", server.url, { body: body("{ __typename }") });
+    return `${formatMb(resting)} at rest, ${formatMb(residentMb(server.child.pid))} after ${2 * DURATION_S}s of load`;
+  } finally {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -60,6 +90,7 @@ async function main(): Promise<void> {
     MFA_REQUIRED_ROLES: "none",
     ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
   });
+  const restingMb = residentMb(server.child.pid);
   try {
     const email = `bench-${Date.now()}@example.com`;
     const password = "bench-password-123";
@@ -73,23 +104,30 @@ async function main(): Promise<void> {
     const rows: Measured[] = [];
     const ratios: string[] = [];
     if (wanted("identity")) {
-      // Alternate the floor and the measured query, and keep each one's median round: the
-      // machine's speed drifts within a run, and both should see the same drift.
-      const bareRounds: Measured[] = [];
-      const meRounds: Measured[] = [];
-      for (let round = 0; round < ROUNDS; round += 1) {
-        bareRounds.push(await load("bare { __typename }", server.url, { body: body("{ __typename }") }, server.child.pid));
-        meRounds.push(
-          await load("authenticated { me { id email } }", server.url, {
-            body: body("{ me { id email } }"),
-            headers: { authorization: `Bearer ${token}` },
-          }, server.child.pid),
-        );
+      // The floor: a bare Apollo Server 5 in its own process. Alternate it and the measured
+      // queries, and keep each one's median round: the machine's speed drifts within a run,
+      // and all of them should see the same drift.
+      const apollo = await startServerCommand(process.execPath, [path.join(PROJECT_ROOT, "dist/bench/bare-apollo-server.js")], {});
+      try {
+        const apolloRounds: Measured[] = [];
+        const bareRounds: Measured[] = [];
+        const meRounds: Measured[] = [];
+        for (let round = 0; round < ROUNDS; round += 1) {
+          apolloRounds.push(await load("floor: bare Apollo Server 5 { __typename }", apollo.url, { body: body("{ __typename }") }, apollo.child.pid));
+          bareRounds.push(await load("{ __typename }", server.url, { body: body("{ __typename }") }, server.child.pid));
+          meRounds.push(
+            await load("authenticated { me { id email } }", server.url, { body: body("{ me { id email } }"), headers: { authorization: `Bearer ${token}` } }, server.child.pid),
+          );
+        }
+        const floor = median(apolloRounds);
+        const bare = median(bareRounds);
+        const me = median(meRounds);
+        rows.push(floor, bare, me);
+        ratios.push(`{ __typename } / bare Apollo         ${(bare.rps / floor.rps).toFixed(2)}   (target >= 0.7)`);
+        ratios.push(`authenticated me / bare Apollo       ${(me.rps / floor.rps).toFixed(2)}   (target >= 0.6)`);
+      } finally {
+        await apollo.stop();
       }
-      const bare = median(bareRounds);
-      const me = median(meRounds);
-      rows.push(bare, me);
-      ratios.push(`me / bare query                      ${(me.rps / bare.rps).toFixed(2)}   (target >= 0.6)`);
     }
     if (wanted("login")) {
       const ceiling = await bcryptCeiling();
@@ -133,6 +171,9 @@ async function main(): Promise<void> {
       );
     }
     process.stdout.write(`\n${ratios.map((line) => `  ${line}`).join("\n")}\n\n`);
+    process.stdout.write(`  resident memory, PostgreSQL + Redis: ${formatMb(restingMb)} at rest, ${formatMb(residentMb(server.child.pid))} after the loads above\n`);
+    if (wanted("memory")) process.stdout.write(`  resident memory, embedded (PGlite): ${await embeddedMemory()}\n`);
+    process.stdout.write("\n");
     if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
   } finally {
     await server.stop();
