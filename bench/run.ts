@@ -10,6 +10,7 @@ import path from "node:path";
 import { hash, verify } from "@node-rs/bcrypt";
 import { benchAgentActions } from "./agent-actions";
 import { formatMb, residentMb } from "./memory";
+import { benchUserScale, formatScale } from "./scale";
 import { compareEvaluators, formatComparison } from "./evaluator-compare";
 import { closedLoop, DURATION_S, load, median, ROUNDS, type Measured } from "./measure";
 import { createPostgresDatabase, REDIS_URL, uniqueRedisPrefix } from "../tests/support/backend";
@@ -17,7 +18,7 @@ import { startServerCommand } from "../tests/support/server-process";
 import { PROJECT_ROOT } from "../src/paths";
 
 const BCRYPT_COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
-/** BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, memory, evaluator). */
+/** BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, memory, scale, evaluator). */
 const ONLY = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 const wanted = (section: string) => !ONLY || ONLY.includes(section);
 /** Concurrent logins: a little more than the libuv pool (4 threads) so bcrypt never idles. */
@@ -163,7 +164,16 @@ async function main(): Promise<void> {
       ratios.push(`  recorded actions: ${result.recorded}, not ALLOWED: ${result.denied}`);
       if (result.denied > 0) process.exitCode = 1;
     }
-    const width = Math.max(...rows.map((row) => row.name.length));
+    // Last: it fills the database, which the sections above should not see.
+    let scaleTable: string | undefined;
+    if (wanted("scale")) {
+      const admin = await server.client.ok<{ login: { accessToken: string } }, unknown>(
+        "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
+        { input: { identifier: "bench-admin@example.com", password: "bench-admin-password" } },
+      );
+      scaleTable = formatScale(await benchUserScale(server, database.url, admin.login.accessToken));
+    }
+    const width = Math.max(0, ...rows.map((row) => row.name.length));
     process.stdout.write(`\nbench: ${DURATION_S}s each, ${os.availableParallelism()} cores, PostgreSQL + Redis\n`);
     for (const row of rows) {
       process.stdout.write(
@@ -173,6 +183,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${ratios.map((line) => `  ${line}`).join("\n")}\n\n`);
     process.stdout.write(`  resident memory, PostgreSQL + Redis: ${formatMb(restingMb)} at rest, ${formatMb(residentMb(server.child.pid))} after the loads above\n`);
     if (wanted("memory")) process.stdout.write(`  resident memory, embedded (PGlite): ${await embeddedMemory()}\n`);
+    if (scaleTable) process.stdout.write(`\nscale (one request at a time):\n${scaleTable}\n`);
     process.stdout.write("\n");
     if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
   } finally {

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -109,7 +110,8 @@ export function openPostgres(url: string, options: PostgresOptions): Database {
  */
 export function openPglite(dataDir: string | undefined): Database {
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const client = dataDir ? new PGlite({ fs: new PrivateNodeFS(dataDir) }) : new PGlite();
+  // pg_trgm: the users search index (migration 0018), as on PostgreSQL.
+  const client = dataDir ? new PGlite({ fs: new PrivateNodeFS(dataDir), extensions: { pg_trgm } }) : new PGlite({ extensions: { pg_trgm } });
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     db,

@@ -11,7 +11,7 @@ import { AgentResolver } from "../resolvers/agent.resolver";
 import { AuditResolver } from "../resolvers/audit.resolver";
 import { PolicyResolver } from "../resolvers/policy.resolver";
 import { RoleResolver } from "../resolvers/role.resolver";
-import { UserAdminResolver } from "../resolvers/user-admin.resolver";
+import { UserAdminResolver, UserConnectionResolver } from "../resolvers/user-admin.resolver";
 import { UserResolver } from "../resolvers/user.resolver";
 import { RunResolver } from "../resolvers/run.resolver";
 import { AgentActionRunResolver, AuditEventRunResolver } from "../resolvers/run-links.resolver";
@@ -20,7 +20,7 @@ import { DIRECTIVES } from "../schema/directives";
 import { enforceArgumentRules } from "./argument-rules";
 import { enforceAuthDirectives } from "./auth-enforcement";
 
-export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver, SpendResolver, RunResolver, AgentActionRunResolver, AuditEventRunResolver, WebhookResolver] as const;
+export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, UserConnectionResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver, SpendResolver, RunResolver, AgentActionRunResolver, AuditEventRunResolver, WebhookResolver] as const;
 
 /**
  * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks

@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
 import { LIMITS } from "../rate-limit/limits";
 import { RateLimit } from "../rate-limit/rate-limit";
@@ -38,7 +38,7 @@ export class UserAdminResolver {
     return {
       edges: page.users.map((entry) => ({ cursor: entry.cursor, node: view(entry) })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.users.at(-1)?.cursor ?? null },
-      totalCount: page.totalCount,
+      countAll: page.countAll,
     };
   }
 
@@ -98,5 +98,14 @@ export class UserAdminResolver {
   async tokenStatus(@Arg("token", () => String) token: string, @Ctx() ctx: GraphQLContext): Promise<TokenStatus> {
     const status = await ctx.services.tokens.status(token);
     return { ...status, restriction: status.restriction as SessionRestriction | null };
+  }
+}
+
+/** A page's `totalCount`: counting every match costs a pass over all of them, so only when selected. */
+@Resolver(() => UserConnection)
+export class UserConnectionResolver {
+  @FieldResolver(() => Int)
+  totalCount(@Root() connection: UserConnection): Promise<number> {
+    return connection.countAll();
   }
 }

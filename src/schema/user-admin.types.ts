@@ -63,8 +63,8 @@ export class UserConnection {
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 
-  @Field(() => Int)
-  totalCount!: number;
+  /** Counts every match (`totalCount`, resolved only when asked for: resolvers/user-admin.resolver.ts). */
+  countAll!: () => Promise<number>;
 }
 
 @InputType()

@@ -38,7 +38,8 @@ export interface UserAdminService {
   list(input: { filter: UserFilter; order: UserOrder; first: number; after?: string | null }): Promise<{
     users: (UserWithRoles & { cursor: string })[];
     hasNextPage: boolean;
-    totalCount: number;
+    /** Counts every match: only when a client asks for it. */
+    countAll(): Promise<number>;
   }>;
   get(id: string): Promise<UserWithRoles | undefined>;
   create(actor: Principal, input: CreateUserInput, meta: RequestMeta): Promise<UserWithRoles>;
@@ -178,7 +179,7 @@ export function createUserAdminService(deps: {
       return {
         users: rows.map((entry) => ({ ...entry, cursor: page.cursorOf(entry.row) })),
         hasNextPage: page.hasNextPage,
-        totalCount: page.totalCount,
+        countAll: page.countAll,
       };
     },
 

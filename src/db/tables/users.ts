@@ -38,6 +38,15 @@ export const users = pgTable(
     uniqueIndex("users_email_live_key").on(sql`lower(${table.email})`).where(sql`${table.deletedAt} IS NULL`),
     uniqueIndex("users_username_live_key").on(sql`lower(${table.username})`).where(sql`${table.deletedAt} IS NULL`),
     index("users_created_at_idx").on(table.createdAt, table.id),
+    // The other two orders of the users list, keyset-paginated on (key, id) (users/user-query.ts).
+    index("users_email_order_idx").on(sql`lower(${table.email})`, table.id).where(sql`${table.deletedAt} IS NULL`),
+    index("users_last_login_order_idx").on(sql`coalesce(${table.lastLoginAt}, '1970-01-01T00:00:00Z'::timestamptz)`, table.id),
+    // The admin search (`users(filter: { search })`: a substring of email, username or display
+    // name, case-insensitive) through trigrams: a bitmap scan per column, not a scan of every
+    // account. One index per column: the planner prices a three-column GIN index too high to use.
+    index("users_email_trgm_idx").using("gin", table.email.op("gin_trgm_ops")),
+    index("users_username_trgm_idx").using("gin", table.username.op("gin_trgm_ops")),
+    index("users_display_name_trgm_idx").using("gin", table.displayName.op("gin_trgm_ops")),
   ],
 );
 
