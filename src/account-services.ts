@@ -95,7 +95,7 @@ export function buildAccountServices(deps: {
   });
   const refreshService = createRefreshService({
     db,
-    chainKey: deps.keys.chainKey,
+    keys: deps.keys,
     sessionPolicy: deps.sessionPolicy,
     clock,
     versions,
@@ -128,7 +128,7 @@ export function buildAccountServices(deps: {
       mfaChallengeTtlMs: config.MFA_CHALLENGE_TTL,
       requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
       newSignInNotice: config.NEW_SIGN_IN_NOTICE,
-      identifierKey: deps.keys.chainKey,
+      identifierKey: () => deps.keys.signerAt(clock.now()).chainKey,
     }),
     passwords,
     verification,

@@ -82,6 +82,8 @@ const fieldsSchema = z.object({
     ),
     JWT_PRIVATE_KEY: optionalString,
     JWT_PRIVATE_KEY_FILE: optionalString,
+    /** A directory of RSA keys named for the UTC instant each starts signing (rotation). */
+    JWT_KEYS_DIR: optionalString,
     JWT_ISSUER: optionalString,
     JWT_AUDIENCE: z.string().default("agent-identity"),
     ACCESS_TOKEN_TTL: duration("15m", 10_000, DAY),
@@ -237,8 +239,11 @@ function crossFieldProblems(config: Partial<Fields>): string[] {
   if (config.JWT_PRIVATE_KEY && config.JWT_PRIVATE_KEY_FILE) {
     problems.push("JWT_PRIVATE_KEY_FILE: set JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE, not both");
   }
-  if (config.JWT_SECRET && (config.JWT_PRIVATE_KEY || config.JWT_PRIVATE_KEY_FILE)) {
-    problems.push("JWT_SECRET: set JWT_SECRET (HS256) or a private key (RS256), not both");
+  if (config.JWT_SECRET && (config.JWT_PRIVATE_KEY || config.JWT_PRIVATE_KEY_FILE || config.JWT_KEYS_DIR)) {
+    problems.push("JWT_SECRET: set JWT_SECRET (HS256) or private keys (RS256), not both");
+  }
+  if (config.JWT_KEYS_DIR && (config.JWT_PRIVATE_KEY || config.JWT_PRIVATE_KEY_FILE)) {
+    problems.push("JWT_KEYS_DIR: set JWT_KEYS_DIR or one private key (JWT_PRIVATE_KEY, JWT_PRIVATE_KEY_FILE), not both");
   }
   if (both("SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_LIFETIME") && (config.SESSION_IDLE_TIMEOUT as number) > (config.SESSION_ABSOLUTE_LIFETIME as number)) {
     problems.push("SESSION_IDLE_TIMEOUT: must not exceed SESSION_ABSOLUTE_LIFETIME");
