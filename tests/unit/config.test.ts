@@ -152,6 +152,13 @@ describe("loadConfig errors", () => {
   it("refuses JWT_SECRET together with a private key", () => {
     expect(named(configError({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----" }))).toContain("JWT_SECRET");
     expect(named(configError({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY_FILE: "/keys/jwt.pem" }))).toContain("JWT_SECRET");
+    expect(named(configError({ JWT_SECRET: SECRET, JWT_KEYS_DIR: "/keys" }))).toContain("JWT_SECRET");
+  });
+
+  it("refuses JWT_KEYS_DIR together with a single private key", () => {
+    expect(named(configError({ JWT_KEYS_DIR: "/keys", JWT_PRIVATE_KEY_FILE: "/keys/jwt.pem" }))).toEqual(["JWT_KEYS_DIR"]);
+    expect(named(configError({ JWT_KEYS_DIR: "/keys", JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----" }))).toEqual(["JWT_KEYS_DIR"]);
+    expect(loadConfig({ JWT_KEYS_DIR: "/keys" }).JWT_KEYS_DIR).toBe("/keys");
   });
 
   it("refuses SESSION_IDLE_TIMEOUT longer than SESSION_ABSOLUTE_LIFETIME", () => {
