@@ -24,16 +24,47 @@ import { createNotifier } from "./email/notifier";
 import type { Mailer } from "./email/mailer";
 import { createOutboxMailer } from "./email/outbox-mailer";
 import { createPostmarkMailer } from "./email/postmark-mailer";
+import { createSmtpMailer, type SmtpMailerOptions } from "./email/smtp-mailer";
+import { createUnconfiguredMailer } from "./email/unconfigured-mailer";
 import type { Logger } from "./logging/logger";
 import type { Services } from "./services";
 import type { SharedStore } from "./store/shared-store";
 import { createUserAdminService } from "./users/user-admin.service";
 import { createRoleService } from "./roles/role.service";
 
+/**
+ * Postmark or SMTP when configured (config refuses both). Without either: the file outbox in
+ * development and tests; in production, none, said once at start, since a file outbox there
+ * would swallow resets and verifications nobody ever receives.
+ */
 export function createMailer(config: Config, logger: Logger, clock: Clock): Mailer {
-  return config.POSTMARK_SERVER_TOKEN
-    ? createPostmarkMailer({ serverToken: config.POSTMARK_SERVER_TOKEN, apiUrl: config.POSTMARK_API_URL, from: config.EMAIL_FROM })
-    : createOutboxMailer({ directory: path.join(config.DATA_DIR, "outbox"), from: config.EMAIL_FROM, logger, clock });
+  if (config.POSTMARK_SERVER_TOKEN) {
+    return createPostmarkMailer({ serverToken: config.POSTMARK_SERVER_TOKEN, apiUrl: config.POSTMARK_API_URL, from: config.EMAIL_FROM });
+  }
+  if (config.SMTP_HOST) {
+    return createSmtpMailer({
+      host: config.SMTP_HOST,
+      port: config.SMTP_PORT,
+      security: config.SMTP_SECURITY,
+      username: config.SMTP_USERNAME,
+      password: config.SMTP_PASSWORD,
+      from: smtpSender(config),
+      timeoutMs: config.SMTP_TIMEOUT,
+    });
+  }
+  if (config.NODE_ENV === "production") {
+    logger.warn(
+      "mail is not configured (set POSTMARK_SERVER_TOKEN or SMTP_HOST): password reset, email verification, email change and invitations answer SERVICE_UNAVAILABLE; notices are not sent",
+    );
+    return createUnconfiguredMailer();
+  }
+  return createOutboxMailer({ directory: path.join(config.DATA_DIR, "outbox"), from: config.EMAIL_FROM, logger, clock });
+}
+
+/** `SMTP_FROM_NAME <SMTP_FROM_EMAIL>`, or EMAIL_FROM when SMTP_FROM_EMAIL is not set. */
+function smtpSender(config: Config): SmtpMailerOptions["from"] {
+  if (!config.SMTP_FROM_EMAIL) return config.EMAIL_FROM;
+  return config.SMTP_FROM_NAME ? { name: config.SMTP_FROM_NAME, address: config.SMTP_FROM_EMAIL } : config.SMTP_FROM_EMAIL;
 }
 
 /** The key that seals TOTP secrets: MFA_ENCRYPTION_KEY, or one generated into DATA_DIR/keys. */
@@ -95,7 +126,7 @@ export function buildAccountServices(deps: {
   });
   const refreshService = createRefreshService({
     db,
-    chainKey: deps.keys.chainKey,
+    keys: deps.keys,
     sessionPolicy: deps.sessionPolicy,
     clock,
     versions,
@@ -111,6 +142,7 @@ export function buildAccountServices(deps: {
       versions,
       clock,
       requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
+      notifier,
     }),
     login: createLoginService({
       observe: deps.observe,
@@ -128,7 +160,7 @@ export function buildAccountServices(deps: {
       mfaChallengeTtlMs: config.MFA_CHALLENGE_TTL,
       requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
       newSignInNotice: config.NEW_SIGN_IN_NOTICE,
-      identifierKey: deps.keys.chainKey,
+      identifierKey: () => deps.keys.signerAt(clock.now()).chainKey,
     }),
     passwords,
     verification,

@@ -107,8 +107,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       jwtSecret: config.JWT_SECRET,
       privateKeyPem: config.JWT_PRIVATE_KEY,
       privateKeyFile: config.JWT_PRIVATE_KEY_FILE,
+      keysDir: config.JWT_KEYS_DIR,
       dataDir: config.DATA_DIR,
-    });
+    }, clock.now());
     const hasher = createPasswordHasher(config.BCRYPT_COST);
     const accessTokens = createAccessTokenService({
       keys,

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { Clock } from "../clock";
-import type { SigningKeys } from "./signing-keys";
+import type { SigningKey, SigningKeys } from "./signing-keys";
 
 /** The claims this server puts in an access token and relies on when reading one. */
 export interface AccessClaims {
@@ -31,8 +31,10 @@ export interface AccessTokenService {
 const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
- * Short-lived JWTs. Verification pins the one algorithm configured (so `alg: none` and
- * algorithm swaps are refused), and checks `iss`, `aud`, `exp` against the injected clock.
+ * Short-lived JWTs, signed by the key that signs now (see SigningKeys) and verified by the key
+ * their `kid` names, so tokens signed before a rotation stay valid while their key is held.
+ * Verification pins the one algorithm configured (so `alg: none` and algorithm swaps are
+ * refused), and checks `iss`, `aud`, `exp` against the injected clock.
  * A token whose signature was verified is remembered by its exact text, so the RSA check
  * runs once per token rather than once per request; expiry is still checked every time.
  */
@@ -67,9 +69,10 @@ export function createAccessTokenService(options: {
         iat: Math.floor(nowMs / 1000),
         exp: Math.floor(expMs / 1000),
       };
-      const token = jwt.sign(claims, keys.signingKey, {
+      const signer = keys.signerAt(clock.now());
+      const token = jwt.sign(claims, signer.signingKey, {
         algorithm: keys.algorithm,
-        keyid: keys.kid,
+        keyid: signer.kid,
         issuer,
         audience,
       });
@@ -82,8 +85,10 @@ export function createAccessTokenService(options: {
         verified.delete(token);
         return { ok: false, reason: "expired" };
       }
+      const key = keyNamedBy(token, keys);
+      if (!key) return { ok: false, reason: "invalid" };
       try {
-        const payload = jwt.verify(token, keys.verificationKey, {
+        const payload = jwt.verify(token, key.verificationKey, {
           algorithms: [keys.algorithm],
           issuer,
           audience,
@@ -97,6 +102,19 @@ export function createAccessTokenService(options: {
       }
     },
   };
+}
+
+/** The held key the token's header names by `kid`; signature and algorithm are checked after. */
+function keyNamedBy(token: string, keys: SigningKeys): SigningKey | undefined {
+  const dot = token.indexOf(".");
+  if (dot <= 0) return undefined;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), "base64url").toString("utf8"));
+    const kid = typeof header === "object" && header !== null ? (header as { kid?: unknown }).kid : undefined;
+    return typeof kid === "string" ? keys.find(kid) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isAccessClaims(payload: Record<string, unknown>): payload is AccessClaims & Record<string, unknown> {

@@ -2,6 +2,7 @@ import { AuditAction } from "../audit/audit-actions";
 import { recordAudit } from "../audit/audit-recorder";
 import type { Clock } from "../clock";
 import type { Db } from "../db/database";
+import type { Notifier } from "../email/notifier";
 import { ConflictError } from "../errors/errors";
 import type { RequestMeta } from "../request-meta";
 import { findUserByEmail, insertUser } from "../users/user.repository";
@@ -35,12 +36,15 @@ export function createAuthService(deps: {
   versions: PrincipalVersions;
   clock: Clock;
   requireVerifiedEmail: boolean;
+  notifier: Pick<Notifier, "requireTransport">;
 }): AuthService {
   const { db, issuer, passwords, verification, versions, clock } = deps;
   return {
     async register(input, meta) {
       const email = normalizeEmail(input.email);
       const username = input.username ? normalizeUsername(input.username) : null;
+      // A session that can only verify its address is useless if the link cannot be sent.
+      if (deps.requireVerifiedEmail) deps.notifier.requireTransport();
       const passwordHash = await passwords.prepare({ id: "", email, username, passwordHash: null }, input.password, "password");
       const grant = await db.transaction(async (tx) => {
         const now = clock.now();

@@ -41,7 +41,8 @@ export function createEmailVerificationService(deps: {
   const { db, hasher, notifier, versions, clock, ttlMs } = deps;
 
   async function send(user: Pick<UserRow, "id" | "email" | "emailVerifiedAt">, meta: RequestMeta) {
-    if (user.emailVerifiedAt) return;
+    // After register with no transport: nothing is sent; resend answers SERVICE_UNAVAILABLE.
+    if (user.emailVerifiedAt || !notifier.configured) return;
     await mailOneTimeLink(deps, {
       userId: user.id,
       to: user.email,
@@ -82,6 +83,7 @@ export function createEmailVerificationService(deps: {
     },
 
     async resend(principal, meta) {
+      notifier.requireTransport();
       const user = await findUserById(db, principal.userId);
       if (user) await send(user, meta);
       return true;
@@ -89,6 +91,7 @@ export function createEmailVerificationService(deps: {
 
     async requestChange(principal, rawEmail, password, meta) {
       const newEmail = normalizeEmail(rawEmail, "newEmail");
+      notifier.requireTransport();
       const user = await findUserById(db, principal.userId);
       if (!user || !(await hasher.verify(password, user.passwordHash))) {
         throw new UserInputError("Password is incorrect", "password");

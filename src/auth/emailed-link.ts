@@ -25,6 +25,8 @@ export async function mailOneTimeLink(
     meta: RequestMeta;
   },
 ): Promise<void> {
+  // Callers check first (before any lookup); this keeps a link from ever being issued unsent.
+  deps.notifier.requireTransport();
   const issued = await deps.db.transaction(async (tx) => {
     const token = await issueOneTimeToken(tx, {
       userId: input.userId,

@@ -61,8 +61,8 @@ export function createLoginService(deps: {
   mfaChallengeTtlMs: number;
   requireVerifiedEmail: boolean;
   newSignInNotice: boolean;
-  /** Keys the fingerprint of failed identifiers in the audit trail (see identifierFingerprint). */
-  identifierKey: Buffer;
+  /** Keys the fingerprint of failed identifiers in the audit trail (see identifierFingerprint); follows the signing key. */
+  identifierKey: () => Buffer;
 }): LoginService {
   const { db, store, hasher, issuer, notifier, clock } = deps;
 
@@ -125,7 +125,7 @@ export function createLoginService(deps: {
         action: AuditAction.LOGIN_FAILED,
         outcome: "failure",
         target: user ? { type: "user", id: user.id } : undefined,
-        details: { identifier: identifierFingerprint(identifier, deps.identifierKey), reason },
+        details: { identifier: identifierFingerprint(identifier, deps.identifierKey()), reason },
       });
     });
     await recordIpFailure(meta);

@@ -106,6 +106,7 @@ export function createPasswordService(deps: {
 
     async requestReset(rawEmail, meta) {
       const email = normalizeEmail(rawEmail);
+      notifier.requireTransport();
       const work = sendReset(email, meta)
         .catch((error: unknown) => logger.error({ err: error, requestId: meta.requestId }, "password reset request failed"))
         .finally(() => pending.delete(work));

@@ -9,6 +9,7 @@ import type { AuthResult, SessionGrant } from "./session-issuer";
 import { deriveSuccessor, formatOpaqueToken, hashSecret, parseOpaqueToken, secretMatches, type OpaqueToken } from "./opaque-tokens";
 import type { PrincipalVersions } from "./principal-versions";
 import type { SessionPolicy } from "./session-policy";
+import type { SigningKeys } from "./signing-keys";
 import { enqueueWebhookEvents } from "../webhooks/webhook-events";
 import { refreshTokenReuseDetected } from "../webhooks/webhook-payloads";
 import {
@@ -39,16 +40,18 @@ type Outcome =
  * - a rotated token presented after the window means two parties hold the chain: the whole
  *   session is revoked.
  * The token row is locked for the transaction, so concurrent refreshes take turns.
+ * A successor is derived with the chain key of the key that signs now; the walk tries every
+ * held key's, so a token rotated just before a signing-key switch is still followed after it.
  */
 export function createRefreshService(deps: {
   db: Db;
-  chainKey: Buffer;
+  keys: SigningKeys;
   sessionPolicy: SessionPolicy;
   clock: Clock;
   versions: PrincipalVersions;
   complete: (grant: SessionGrant) => Promise<AuthResult>;
 }): RefreshService {
-  const { db, chainKey, sessionPolicy, clock, versions, complete } = deps;
+  const { db, keys, sessionPolicy, clock, versions, complete } = deps;
   async function audit(tx: Tx, meta: RequestMeta, action: AuditAction, userId: string | undefined, sessionId: string | undefined, details: Record<string, unknown>) {
     await recordAudit(tx, meta, {
       actor: userId ? { type: "user", id: userId } : { type: "anonymous" },
@@ -59,14 +62,25 @@ export function createRefreshService(deps: {
     });
   }
 
-  /** Follows derived successors from a rotated token to the chain's current token. */
-  async function currentDescendant(tx: Tx, token: OpaqueToken): Promise<OpaqueToken | undefined> {
-    let candidate = deriveSuccessor(chainKey, token);
-    for (let step = 0; step < MAX_CHAIN_WALK; step += 1) {
+  /** The successor of `parent` that was stored, whichever held key derived it (the signer's first). */
+  async function storedSuccessor(tx: Tx, parent: OpaqueToken, now: Date): Promise<{ token: OpaqueToken; rotated: boolean } | undefined> {
+    const signer = keys.signerAt(now);
+    for (const key of [signer, ...keys.all.filter((other) => other !== signer)]) {
+      const candidate = deriveSuccessor(key.chainKey, parent);
       const row = await findRefreshToken(tx, candidate.id);
-      if (!row) return undefined;
-      if (!row.rotatedAt) return candidate;
-      candidate = deriveSuccessor(chainKey, candidate);
+      if (row) return { token: candidate, rotated: row.rotatedAt !== null };
+    }
+    return undefined;
+  }
+
+  /** Follows derived successors from a rotated token to the chain's current token. */
+  async function currentDescendant(tx: Tx, token: OpaqueToken, now: Date): Promise<OpaqueToken | undefined> {
+    let parent = token;
+    for (let step = 0; step < MAX_CHAIN_WALK; step += 1) {
+      const successor = await storedSuccessor(tx, parent, now);
+      if (!successor) return undefined;
+      if (!successor.rotated) return successor.token;
+      parent = successor.token;
     }
     return undefined;
   }
@@ -96,11 +110,11 @@ export function createRefreshService(deps: {
     let next: OpaqueToken | undefined;
     let graceReuse = false;
     if (!locked.token.rotatedAt) {
-      next = deriveSuccessor(chainKey, token);
+      next = deriveSuccessor(keys.signerAt(now).chainKey, token);
       await markRotated(tx, token.id, now);
       await insertRefreshToken(tx, { id: next.id, sessionId: session.id, secretHash: hashSecret(next.secret), now });
     } else if (now.getTime() - locked.token.rotatedAt.getTime() <= sessionPolicy.reuseGraceMs) {
-      next = await currentDescendant(tx, token);
+      next = await currentDescendant(tx, token, now);
       graceReuse = true;
     }
     if (!next) {

@@ -70,6 +70,16 @@ const fieldsSchema = z.object({
     POSTMARK_SERVER_TOKEN: optionalString,
     POSTMARK_API_URL: optionalString.pipe(z.url().optional()),
     EMAIL_FROM: z.string().default("Agent Identity <no-reply@localhost>"),
+    SMTP_HOST: optionalString,
+    SMTP_PORT: integer(587, 1, 65535),
+    /** starttls (required, the default), tls (from the first byte; the default on port 465), or none. */
+    SMTP_SECURITY: z.enum(["starttls", "tls", "none"]).optional(),
+    SMTP_USERNAME: optionalString,
+    SMTP_PASSWORD: optionalString,
+    SMTP_FROM_EMAIL: optionalString.pipe(z.email().optional()),
+    SMTP_FROM_NAME: optionalString.pipe(z.string().regex(/^[^\p{Cc}]*$/u, "must not hold control characters").optional()),
+    /** Deadline of connecting to the SMTP server, of its greeting, and of any silence after. */
+    SMTP_TIMEOUT: duration("10s", 100, 120_000),
     PUBLIC_URL: optionalString.transform((value, ctx) => {
       if (value === undefined || isHttpUrl(value)) return value;
       ctx.addIssue({ code: "custom", message: `expected an http(s) URL like "https://id.example.com", got "${value}"` });
@@ -82,6 +92,8 @@ const fieldsSchema = z.object({
     ),
     JWT_PRIVATE_KEY: optionalString,
     JWT_PRIVATE_KEY_FILE: optionalString,
+    /** A directory of RSA keys named for the UTC instant each starts signing (rotation). */
+    JWT_KEYS_DIR: optionalString,
     JWT_ISSUER: optionalString,
     JWT_AUDIENCE: z.string().default("agent-identity"),
     ACCESS_TOKEN_TTL: duration("15m", 10_000, DAY),
@@ -241,8 +253,11 @@ function crossFieldProblems(config: Partial<Fields>): string[] {
   if (config.JWT_PRIVATE_KEY && config.JWT_PRIVATE_KEY_FILE) {
     problems.push("JWT_PRIVATE_KEY_FILE: set JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE, not both");
   }
-  if (config.JWT_SECRET && (config.JWT_PRIVATE_KEY || config.JWT_PRIVATE_KEY_FILE)) {
-    problems.push("JWT_SECRET: set JWT_SECRET (HS256) or a private key (RS256), not both");
+  if (config.JWT_SECRET && (config.JWT_PRIVATE_KEY || config.JWT_PRIVATE_KEY_FILE || config.JWT_KEYS_DIR)) {
+    problems.push("JWT_SECRET: set JWT_SECRET (HS256) or private keys (RS256), not both");
+  }
+  if (config.JWT_KEYS_DIR && (config.JWT_PRIVATE_KEY || config.JWT_PRIVATE_KEY_FILE)) {
+    problems.push("JWT_KEYS_DIR: set JWT_KEYS_DIR or one private key (JWT_PRIVATE_KEY, JWT_PRIVATE_KEY_FILE), not both");
   }
   if (both("SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_LIFETIME") && (config.SESSION_IDLE_TIMEOUT as number) > (config.SESSION_ABSOLUTE_LIFETIME as number)) {
     problems.push("SESSION_IDLE_TIMEOUT: must not exceed SESSION_ABSOLUTE_LIFETIME");
@@ -256,9 +271,28 @@ function crossFieldProblems(config: Partial<Fields>): string[] {
   if (both("WEBHOOK_RETRY_BASE", "WEBHOOK_RETRY_MAX") && (config.WEBHOOK_RETRY_BASE as number) > (config.WEBHOOK_RETRY_MAX as number)) {
     problems.push("WEBHOOK_RETRY_BASE: must not exceed WEBHOOK_RETRY_MAX");
   }
+  problems.push(...mailProblems(config));
   if (config.BOOTSTRAP_ADMIN_PASSWORD && !config.BOOTSTRAP_ADMIN_EMAIL) {
     problems.push("BOOTSTRAP_ADMIN_EMAIL: required when BOOTSTRAP_ADMIN_PASSWORD is set");
   }
+  return problems;
+}
+
+/** One mail transport at most, and SMTP settings only beside SMTP_HOST. */
+function mailProblems(config: Partial<Fields>): string[] {
+  const problems: string[] = [];
+  if (config.POSTMARK_SERVER_TOKEN && config.SMTP_HOST) {
+    problems.push("SMTP_HOST: set POSTMARK_SERVER_TOKEN or SMTP_HOST (one mail transport), not both");
+  }
+  const smtpOnly = ["SMTP_SECURITY", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM_EMAIL", "SMTP_FROM_NAME"] as const;
+  if (!config.SMTP_HOST) {
+    for (const name of smtpOnly) if (config[name] !== undefined) problems.push(`${name}: needs SMTP_HOST`);
+    return problems;
+  }
+  if (Boolean(config.SMTP_USERNAME) !== Boolean(config.SMTP_PASSWORD)) {
+    problems.push("SMTP_PASSWORD: set SMTP_USERNAME and SMTP_PASSWORD together, or neither");
+  }
+  if (config.SMTP_FROM_NAME && !config.SMTP_FROM_EMAIL) problems.push("SMTP_FROM_NAME: needs SMTP_FROM_EMAIL");
   return problems;
 }
 
@@ -278,6 +312,7 @@ function derive(config: Fields) {
     DATA_DIR: path.resolve(config.DATA_DIR),
     PUBLIC_URL: publicUrl,
     JWT_ISSUER: config.JWT_ISSUER ?? explicitPublicUrl ?? DEFAULT_JWT_ISSUER,
+    SMTP_SECURITY: config.SMTP_SECURITY ?? (config.SMTP_PORT === 465 ? "tls" : "starttls"),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The one seam between services and the outside mail service. Services build an
  * `EmailMessage` (see `email-templates.ts`) and hand it to a `Mailer`; which mailer runs is
- * decided once at boot: the outbox (files on disk, the embedded default) or Postmark.
+ * decided once at boot: Postmark, SMTP, the outbox (files on disk, the development default),
+ * or none (production with no transport configured: see `unconfigured-mailer.ts`).
  */
 
 /** The closed list of message kinds. Each becomes Postmark's `Tag`, so it shows in its reports. */
@@ -35,7 +36,7 @@ export interface EmailMessage {
 }
 
 export interface Mailer {
-  readonly kind: "outbox" | "postmark";
+  readonly kind: "outbox" | "postmark" | "smtp" | "none";
   /** Resolves once the message is accepted (written, or taken by Postmark); rejects with `EmailDeliveryError`. */
   send(message: EmailMessage): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { AuditAction } from "../audit/audit-actions";
 import { recordAudit } from "../audit/audit-recorder";
 import type { Db } from "../db/database";
+import { ServiceUnavailableError } from "../errors/errors";
 import type { Observe } from "../http/metrics";
 import type { Logger } from "../logging/logger";
 import type { RequestMeta } from "../request-meta";
@@ -12,14 +13,25 @@ import type { EmailMessage, Mailer } from "./mailer";
  * (so no response can differ by whether a message went out).
  */
 export interface Notifier {
+  /** False in production with no transport: notices are dropped, link flows refuse. */
+  readonly configured: boolean;
   send(message: EmailMessage, context: { userId?: string; meta: RequestMeta }): Promise<void>;
   /** A link into the front end carrying a one-time token: `${PUBLIC_URL}${path}?token=...`. */
   link(path: string, token: string): string;
+  /**
+   * For flows whose whole point is a message (reset, verification, email change, invitation):
+   * throws SERVICE_UNAVAILABLE when no transport is configured. Called before any lookup, so
+   * the answer is the same for every address.
+   */
+  requireTransport(): void;
 }
 
 export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; publicUrl: string; observe?: Observe }): Notifier {
+  const configured = deps.mailer.kind !== "none";
   return {
+    configured,
     async send(message, { userId, meta }) {
+      if (!configured) return;
       try {
         await deps.mailer.send(message);
       } catch (error) {
@@ -36,6 +48,9 @@ export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; p
     },
     link(path, token) {
       return `${deps.publicUrl}${path}?token=${encodeURIComponent(token)}`;
+    },
+    requireTransport() {
+      if (!configured) throw new ServiceUnavailableError("Email cannot be sent: this server has no mail transport configured");
     },
   };
 }

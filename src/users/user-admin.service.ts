@@ -195,6 +195,8 @@ export function createUserAdminService(deps: {
       if (roleNames.length > 0 && !hasPermission(actor, "roles:write")) {
         throw new ForbiddenError("Granting roles needs roles:write");
       }
+      // Without a password, the invitation is the only way in.
+      if (input.sendInvite || !input.password) notifier.requireTransport();
       const passwordHash = input.password
         ? await passwords.prepare({ id: "", email, username: changes.username ?? null, passwordHash: null }, input.password, "password")
         : null;
@@ -244,6 +246,7 @@ export function createUserAdminService(deps: {
       let emailMoves = false;
       const before = await applyChanges(actor, id, changes, AuditAction.USER_UPDATED, meta, async (tx, current) => {
         emailMoves = newEmail !== undefined && newEmail.toLowerCase() !== current.email.toLowerCase();
+        if (emailMoves) notifier.requireTransport();
         if (emailMoves && (await findUserByEmail(tx, newEmail as string))) throw new ConflictError("This email is already registered", "email");
       });
       if (emailMoves) await requestEmailChange(actor, before, newEmail as string, meta);

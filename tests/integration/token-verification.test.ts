@@ -50,13 +50,13 @@ describe("access tokens (RS256, the default)", () => {
   });
 
   it("refuses alg: none", async () => {
-    const { payload } = decode(user.accessToken);
-    const response = await me(`${b64({ alg: "none", typ: "JWT" })}.${b64(payload)}.`);
+    const { header, payload } = decode(user.accessToken);
+    const response = await me(`${b64({ alg: "none", typ: "JWT", kid: header.kid })}.${b64(payload)}.`);
     expect(errorCode(response)).toBe("UNAUTHENTICATED");
   });
 
   it("refuses HS256 signed with the public key (algorithm confusion)", async () => {
-    const pem = server.app.keys.verificationKey.export({ format: "pem", type: "spki" });
+    const pem = server.app.keys.all[0]!.verificationKey.export({ format: "pem", type: "spki" });
     const { payload } = decode(user.accessToken);
     const unsigned = `${b64({ alg: "HS256", typ: "JWT", kid: decode(user.accessToken).header.kid })}.${b64(payload)}`;
     const signature = crypto.createHmac("sha256", pem).update(unsigned).digest("base64url");
@@ -66,7 +66,8 @@ describe("access tokens (RS256, the default)", () => {
   it("refuses a wrong audience or issuer, even when signed with the server's own key", async () => {
     const { payload } = decode(user.accessToken);
     const { aud, iss, ...claims } = payload;
-    const sign = (options: jwt.SignOptions) => jwt.sign(claims, server.app.keys.signingKey, { algorithm: "RS256", ...options });
+    const keyid = decode(user.accessToken).header.kid as string;
+    const sign = (options: jwt.SignOptions) => jwt.sign(claims, server.app.keys.all[0]!.signingKey, { algorithm: "RS256", keyid, ...options });
     expect(errorCode(await me(sign({ audience: "another-service", issuer: iss as string })))).toBe("UNAUTHENTICATED");
     expect(errorCode(await me(sign({ audience: aud as string, issuer: "https://evil.example" })))).toBe("UNAUTHENTICATED");
     // The same claims with the right audience and issuer pass: the refusals above are about aud and iss.
@@ -78,8 +79,8 @@ describe("access tokens (RS256, the default)", () => {
     const { aud, iss, ...claims } = payload;
     const expired = jwt.sign(
       { ...claims, iat: Math.floor(Date.now() / 1000) - 3_600, exp: Math.floor(Date.now() / 1000) - 60 },
-      server.app.keys.signingKey,
-      { algorithm: "RS256", audience: aud as string, issuer: iss as string },
+      server.app.keys.all[0]!.signingKey,
+      { algorithm: "RS256", keyid: decode(user.accessToken).header.kid as string, audience: aud as string, issuer: iss as string },
     );
     const response = await me(expired);
     expect(errorCode(response)).toBe("UNAUTHENTICATED");
@@ -90,7 +91,9 @@ describe("access tokens (RS256, the default)", () => {
     const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
     const { payload } = decode(user.accessToken);
     const { aud, iss, ...claims } = payload;
-    const forged = jwt.sign(claims, privateKey, { algorithm: "RS256", audience: aud as string, issuer: iss as string });
+    // Under the server's own kid, so the signature is what refuses it.
+    const keyid = decode(user.accessToken).header.kid as string;
+    const forged = jwt.sign(claims, privateKey, { algorithm: "RS256", keyid, audience: aud as string, issuer: iss as string });
     expect(errorCode(await me(forged))).toBe("UNAUTHENTICATED");
     expect(errorCode(await me("not-a-jwt"))).toBe("UNAUTHENTICATED");
     const basic = await server.client.request(MeDocument, {}, { headers: { authorization: "Basic dXNlcjpwYXNz" } });
@@ -117,6 +120,7 @@ describe("access tokens with JWT_SECRET (HS256)", () => {
     const { aud, iss, ...claims } = payload;
     const forged = jwt.sign(claims, "another-secret-another-secret-another-secret", {
       algorithm: "HS256",
+      keyid: header.kid as string,
       audience: aud as string,
       issuer: iss as string,
     });

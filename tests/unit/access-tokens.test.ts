@@ -107,7 +107,7 @@ describe("access tokens (HS256)", () => {
 
     expect(tokens.verify("not-a-jwt")).toEqual({ ok: false, reason: "invalid" });
 
-    const none = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url");
+    const none = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT", kid: hsKeys.all[0]!.kid })).toString("base64url");
     expect(tokens.verify(`${none}.${payload}.`)).toEqual({ ok: false, reason: "invalid" });
   });
 
@@ -115,8 +115,8 @@ describe("access tokens (HS256)", () => {
     const clock = new MovableClock(START);
     const token = jwt.sign(
       { sub: "user-1", iat: START / 1000, exp: START / 1000 + 600 },
-      hsKeys.signingKey,
-      { algorithm: "HS256", issuer: "https://id.example.com", audience: "agent-identity" },
+      hsKeys.all[0]!.signingKey,
+      { algorithm: "HS256", keyid: hsKeys.all[0]!.kid, issuer: "https://id.example.com", audience: "agent-identity" },
     );
     expect(service(hsKeys, clock).verify(token)).toEqual({ ok: false, reason: "invalid" });
   });
@@ -137,9 +137,9 @@ describe("access tokens (RS256, generated key)", () => {
     const { token } = service(rsKeys, new MovableClock(START)).issue(input);
     const decoded = jwt.decode(token, { complete: true });
     expect(decoded?.header.alg).toBe("RS256");
-    expect(decoded?.header.kid).toBe(rsKeys.kid);
+    expect(decoded?.header.kid).toBe(rsKeys.all[0]!.kid);
     expect(rsKeys.jwks.keys).toHaveLength(1);
-    expect(rsKeys.jwks.keys[0]?.kid).toBe(rsKeys.kid);
+    expect(rsKeys.jwks.keys[0]?.kid).toBe(rsKeys.all[0]!.kid);
     expect(rsKeys.jwks.keys[0]).not.toHaveProperty("d"); // public part only
   });
 
@@ -157,16 +157,16 @@ describe("access tokens (RS256, generated key)", () => {
 
   it("reuses the key: loading twice from the same dataDir yields the same kid", () => {
     const again = loadSigningKeys({ dataDir });
-    expect(again.kid).toBe(rsKeys.kid);
-    expect(again.chainKey.equals(rsKeys.chainKey)).toBe(true);
+    expect(again.all[0]!.kid).toBe(rsKeys.all[0]!.kid);
+    expect(again.all[0]!.chainKey.equals(rsKeys.all[0]!.chainKey)).toBe(true);
   });
 
   it("refuses an HS256 token signed with the public key (algorithm confusion)", () => {
     const clock = new MovableClock(START);
     const { token } = service(rsKeys, clock).issue(input);
     const [, payload] = token.split(".") as [string, string];
-    const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT", kid: rsKeys.kid })).toString("base64url");
-    const pem = rsKeys.verificationKey.export({ format: "pem", type: "spki" });
+    const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT", kid: rsKeys.all[0]!.kid })).toString("base64url");
+    const pem = rsKeys.all[0]!.verificationKey.export({ format: "pem", type: "spki" });
     const signature = crypto.createHmac("sha256", pem).update(`${header}.${payload}`).digest("base64url");
     expect(service(rsKeys, clock).verify(`${header}.${payload}.${signature}`)).toEqual({ ok: false, reason: "invalid" });
   });

@@ -152,6 +152,13 @@ describe("loadConfig errors", () => {
   it("refuses JWT_SECRET together with a private key", () => {
     expect(named(configError({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----" }))).toContain("JWT_SECRET");
     expect(named(configError({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY_FILE: "/keys/jwt.pem" }))).toContain("JWT_SECRET");
+    expect(named(configError({ JWT_SECRET: SECRET, JWT_KEYS_DIR: "/keys" }))).toContain("JWT_SECRET");
+  });
+
+  it("refuses JWT_KEYS_DIR together with a single private key", () => {
+    expect(named(configError({ JWT_KEYS_DIR: "/keys", JWT_PRIVATE_KEY_FILE: "/keys/jwt.pem" }))).toEqual(["JWT_KEYS_DIR"]);
+    expect(named(configError({ JWT_KEYS_DIR: "/keys", JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----" }))).toEqual(["JWT_KEYS_DIR"]);
+    expect(loadConfig({ JWT_KEYS_DIR: "/keys" }).JWT_KEYS_DIR).toBe("/keys");
   });
 
   it("refuses SESSION_IDLE_TIMEOUT longer than SESSION_ABSOLUTE_LIFETIME", () => {
@@ -224,5 +231,39 @@ describe("loadConfig refuses mistakes that would silently weaken the server", ()
       "MFA_REQUIRED_ROLES: unknown roles ADMINN, OPS (roles: USER, MANAGER, COMPLIANCE_OFFICER, ADMIN, AUDITOR)",
     ]);
     expect(unknownRoleProblems(["ADMIN", "AUDITOR"], known)).toEqual([]);
+  });
+});
+
+describe("mail transport settings", () => {
+  const smtp = { SMTP_HOST: "smtp.example.com", SMTP_FROM_EMAIL: "no-reply@example.com" };
+
+  it("refuses Postmark and SMTP together, naming both", () => {
+    const error = configError({ POSTMARK_SERVER_TOKEN: "postmark-token", ...smtp });
+    expect(named(error)).toEqual(["SMTP_HOST"]);
+    expect(error.message).toContain("set POSTMARK_SERVER_TOKEN or SMTP_HOST (one mail transport), not both");
+  });
+
+  it("refuses SMTP settings without SMTP_HOST, a username without a password, a name without an address", () => {
+    expect(named(configError({ SMTP_USERNAME: "u", SMTP_PASSWORD: "p", SMTP_FROM_EMAIL: "a@example.com" })).sort()).toEqual([
+      "SMTP_FROM_EMAIL",
+      "SMTP_PASSWORD",
+      "SMTP_USERNAME",
+    ]);
+    expect(named(configError({ ...smtp, SMTP_USERNAME: "u" }))).toEqual(["SMTP_PASSWORD"]);
+    expect(named(configError({ SMTP_HOST: "smtp.example.com", SMTP_FROM_NAME: "Agent Identity" }))).toEqual(["SMTP_FROM_NAME"]);
+    expect(named(configError({ ...smtp, SMTP_FROM_EMAIL: "not-an-address" }))).toEqual(["SMTP_FROM_EMAIL"]);
+    expect(named(configError({ ...smtp, SMTP_FROM_NAME: "Evil\r\nBcc: victim@example.com" }))).toEqual(["SMTP_FROM_NAME"]);
+    expect(named(configError({ ...smtp, SMTP_SECURITY: "ssl" }))).toEqual(["SMTP_SECURITY"]);
+  });
+
+  it("never puts SMTP_PASSWORD in an error", () => {
+    const error = configError({ SMTP_PASSWORD: "hunter2-smtp-secret" });
+    expect(error.message).not.toContain("hunter2-smtp-secret");
+  });
+
+  it("requires STARTTLS by default and speaks TLS from the start on port 465", () => {
+    expect(loadConfig(smtp)).toMatchObject({ SMTP_PORT: 587, SMTP_SECURITY: "starttls", SMTP_TIMEOUT: 10_000 });
+    expect(loadConfig({ ...smtp, SMTP_PORT: "465" }).SMTP_SECURITY).toBe("tls");
+    expect(loadConfig({ ...smtp, SMTP_PORT: "25", SMTP_SECURITY: "none" }).SMTP_SECURITY).toBe("none");
   });
 });
