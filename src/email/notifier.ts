@@ -13,11 +13,11 @@ import type { EmailMessage, Mailer } from "./mailer";
  */
 export interface Notifier {
   send(message: EmailMessage, context: { userId?: string; meta: RequestMeta }): Promise<void>;
-  /** A link into the front end carrying a one-time token: `${PUBLIC_URL}${path}?token=...`. */
+  /** A link into the web app carrying a one-time token: `${APP_URL}${path}?token=...`. */
   link(path: string, token: string): string;
 }
 
-export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; publicUrl: string; observe?: Observe }): Notifier {
+export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; appUrl: string; observe?: Observe }): Notifier {
   return {
     async send(message, { userId, meta }) {
       try {
@@ -35,7 +35,7 @@ export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; p
       }
     },
     link(path, token) {
-      return `${deps.publicUrl}${path}?token=${encodeURIComponent(token)}`;
+      return `${deps.appUrl}${path}?token=${encodeURIComponent(token)}`;
     },
   };
 }
