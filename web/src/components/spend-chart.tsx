@@ -27,10 +27,12 @@ export function describeWindow(window: SpendWindow): string {
 /**
  * Spend in each current window against the cap that binds it: the track is the cap's limit,
  * the bar settled spend then reserved spend (lighter); a window without a cap shows its
- * spend only. The figure's text says the same for screen readers.
+ * spend only (dashed track). The figure's text says the same for screen readers.
  */
 export function SpendChart({ windows }: { windows: readonly SpendWindow[] }) {
   const height = windows.length * ROW + 10;
+  // A window without a cap is drawn on the scale of the largest figure on the chart, so its bar reads as an amount, not as "full".
+  const reference = Math.max(1, ...windows.map((window) => Math.max(moneyValue(window.spent), moneyValue(bindingCap(window)?.limit ?? "0"))));
   return (
     <figure className="spend-chart">
       <svg viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label={windows.map(describeWindow).join("; ")}>
@@ -38,7 +40,7 @@ export function SpendChart({ windows }: { windows: readonly SpendWindow[] }) {
           const cap = bindingCap(window);
           const y = index * ROW + 8;
           const limit = cap ? moneyValue(cap.limit) : 0;
-          const scale = limit > 0 ? Math.max(limit, moneyValue(window.spent)) : Math.max(moneyValue(window.spent), 1);
+          const scale = limit > 0 ? Math.max(limit, moneyValue(window.spent)) : reference;
           const settled = (moneyValue(window.settled) / scale) * TRACK;
           const reserved = (moneyValue(window.reserved) / scale) * TRACK;
           const over = cap && moneyValue(window.spent) > limit;

@@ -48,7 +48,7 @@ export function Sessions() {
               <tr key={session.id} aria-label={`Session from ${describeAgent(session.userAgent)}`}>
                 <td>
                   {describeAgent(session.userAgent)}
-                  {session.current && <span className="badge">this session</span>}
+                  {session.current && <> <span className="badge">this session</span></>}
                 </td>
                 <td>{session.ip ?? "–"}</td>
                 <td>{formatTime(session.createdAt)}</td>
