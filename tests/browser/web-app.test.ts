@@ -26,6 +26,7 @@ let admin: { accessToken: string };
 const people: { owner?: Visitor; approver?: Visitor } = {};
 const owner = { email: uniqueEmail("owner"), password: "violet staircase under moonlight", recoveryCodes: [] as string[], secret: "" };
 const agent = { id: "", name: "research bot", key: "" };
+let approverEmail = "";
 
 beforeAll(async () => {
   requireBuiltWebApp();
@@ -189,6 +190,7 @@ describe("the web app in a browser", () => {
 
   step("an approver approves the held action from the approvals inbox; the owner's chart shows its reservation", async (page) => {
     const approver = await registerUser(server.client, { password: PASSWORD });
+    approverEmail = approver.user.email;
     await server.client.ok(GrantRoleDocument, { userId: approver.user.id, role: "MANAGER" }, as(admin));
     people.approver = await openVisitor(browser, { baseURL: server.url });
     const inbox = people.approver.page;
@@ -231,5 +233,26 @@ describe("the web app in a browser", () => {
     await page.getByRole("heading", { name: agent.name }).waitFor();
     await page.getByRole("row", { name: "llm.chat settled" }).waitFor();
     expect(count("RefreshSession")).toBe(2);
+  });
+
+  step("resets a forgotten password through the emailed link's landing page", async () => {
+    const page = people.approver!.page;
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await page.getByLabel("Email").fill(approverEmail);
+    await page.getByRole("button", { name: "Send reset link" }).click();
+    await status(page, "a reset link is on its way").waitFor();
+    const [mail] = await mailTo(server, approverEmail, "password-reset");
+    const link = new URL(/http\S+reset-password\?token=\S+/.exec(mail!.TextBody)![0]);
+    expect(link.pathname).toBe("/app/reset-password");
+    await page.goto(link.pathname + link.search);
+    await page.getByLabel("New password").fill("quiet harbour at first light");
+    await page.getByRole("button", { name: "Set password" }).click();
+    await status(page, "Your password is changed").waitFor();
+    await page.getByRole("link", { name: "Sign in" }).click();
+    await page.getByLabel("Email or username").fill(approverEmail);
+    await page.getByLabel("Password").fill("quiet harbour at first light");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Approvals" }).waitFor();
   });
 });

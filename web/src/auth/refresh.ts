@@ -46,3 +46,12 @@ async function requestRefresh(): Promise<string | null> {
   }
   throw new Error(body.errors?.[0]?.message ?? `The server could not renew the session (HTTP ${response.status}).`);
 }
+
+/**
+ * Once a restricted session has done what it was restricted to (enrolled MFA, changed the
+ * password, verified the email), a new access token no longer carries the restriction.
+ */
+export async function renewRestrictedSession(): Promise<void> {
+  const state = session.get();
+  if (state.status === "signedIn" && state.restriction) await refreshAccessToken();
+}

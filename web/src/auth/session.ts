@@ -52,3 +52,8 @@ export const session = {
 export function useSession(): SessionState {
   return useSyncExternalStore(session.subscribe, session.get);
 }
+
+/** Where a fresh sign-in goes: a restricted session straight to the step it must finish. */
+export function startPage(payload: SignedInFragment): string {
+  return payload.restriction ? "/security" : "/";
+}

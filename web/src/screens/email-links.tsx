@@ -1,5 +1,6 @@
 import { useMutation } from "@apollo/client/react";
 import { useEffect, useRef, useState } from "react";
+import { renewRestrictedSession } from "../auth/refresh";
 import { ErrorNotice, Field, Form, InfoNotice, useAction } from "../components/forms";
 import { ConfirmEmailChangeDocument, RequestPasswordResetDocument, ResetPasswordDocument, VerifyEmailDocument } from "../generated/graphql";
 import { errorMessage } from "../errors";
@@ -33,9 +34,11 @@ function TokenLanding({ title, token, send, done }: { title: string; token: stri
 
 export function VerifyEmail({ token }: { token: string | null }) {
   const [verify] = useMutation(VerifyEmailDocument);
-  return (
-    <TokenLanding title="Verify your email" token={token} send={(value) => verify({ variables: { token: value } })} done="Your email address is verified." />
-  );
+  const send = async (value: string) => {
+    await verify({ variables: { token: value } });
+    await renewRestrictedSession();
+  };
+  return <TokenLanding title="Verify your email" token={token} send={send} done="Your email address is verified." />;
 }
 
 export function ConfirmEmailChange({ token }: { token: string | null }) {

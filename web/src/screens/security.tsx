@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { useState } from "react";
+import { renewRestrictedSession } from "../auth/refresh";
 import { CopyButton } from "../components/copy-button";
 import { ErrorNotice, Field, Form, InfoNotice, useAction } from "../components/forms";
 import { QrCode } from "../components/qr-code";
@@ -21,7 +22,11 @@ export function Security() {
       <h1>Security</h1>
       <section className="card">
         <h2>Two-factor authentication</h2>
-        {user?.mfaEnabled ? <p>Two-factor authentication is on: signing in asks for a code from your authenticator app.</p> : <MfaEnrolment onDone={() => void me.refetch()} />}
+        {user?.mfaEnabled ? (
+          <p>Two-factor authentication is on: signing in asks for a code from your authenticator app.</p>
+        ) : (
+          <MfaEnrolment onDone={() => void renewRestrictedSession().finally(() => void me.refetch())} />
+        )}
       </section>
       <ChangePassword />
       {user && !user.emailVerified && <EmailVerification email={user.email} />}
@@ -111,6 +116,7 @@ function ChangePassword() {
   const [change] = useMutation(ChangePasswordDocument);
   const action = useAction(async () => {
     await change({ variables: { currentPassword: current, newPassword: next } });
+    await renewRestrictedSession();
     setDone(true);
     setCurrent("");
     setNext("");

@@ -1,6 +1,6 @@
 import { useMutation } from "@apollo/client/react";
 import { useState } from "react";
-import { session } from "../auth/session";
+import { session, startPage } from "../auth/session";
 import { ErrorNotice, Field, Form, InfoNotice, useAction } from "../components/forms";
 import { CompleteMfaSignInDocument, SignInDocument } from "../generated/graphql";
 import { Link, navigate } from "../router";
@@ -21,7 +21,7 @@ function PasswordStep({ notice, onChallenge }: { notice?: string; onChallenge: (
     if (data.login.__typename === "MfaChallenge") onChallenge(data.login.challengeToken);
     else {
       session.signedIn(data.login);
-      navigate("/", { replace: true });
+      navigate(startPage(data.login), { replace: true });
     }
   });
   return (
@@ -52,7 +52,7 @@ function MfaStep({ challengeToken, onRestart }: { challengeToken: string; onRest
     const { data } = await complete({ variables: { input: { challengeToken, ...secret, tokenDelivery: "COOKIE" } } });
     if (!data) return;
     session.signedIn(data.completeMfaLogin);
-    navigate("/", { replace: true });
+    navigate(startPage(data.completeMfaLogin), { replace: true });
   });
   return (
     <section className="card narrow">

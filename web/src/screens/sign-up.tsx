@@ -1,6 +1,6 @@
 import { useMutation } from "@apollo/client/react";
 import { useState } from "react";
-import { session } from "../auth/session";
+import { session, startPage } from "../auth/session";
 import { ErrorNotice, Field, Form, useAction } from "../components/forms";
 import { SignUpDocument } from "../generated/graphql";
 import { Link, navigate } from "../router";
@@ -13,7 +13,7 @@ export function SignUp() {
     const { data } = await signUp({ variables: { input: { email, password, tokenDelivery: "COOKIE" } } });
     if (!data) return;
     session.signedIn(data.register);
-    navigate("/", { replace: true });
+    navigate(startPage(data.register), { replace: true });
   });
   return (
     <section className="card narrow">
