@@ -93,7 +93,7 @@ export function buildAccountServices(deps: {
   observe?: Observe;
 }): Omit<Services, "tokens" | "audit" | "agents" | "policies" | "actions" | "runs" | "webhooks" | "housekeeping"> {
   const { config, db, store, hasher, versions, clock, logger } = deps;
-  const notifier = createNotifier({ mailer: deps.mailer ?? createMailer(config, logger, clock), db, logger, publicUrl: config.PUBLIC_URL, observe: deps.observe });
+  const notifier = createNotifier({ mailer: deps.mailer ?? createMailer(config, logger, clock), db, logger, appUrl: config.APP_URL, observe: deps.observe });
   const issuer = createSessionIssuer({ ...deps, mfaRequiredRoles: config.MFA_REQUIRED_ROLES });
   const passwords = createPasswordService({
     db,

@@ -21,6 +21,7 @@ import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config/config";
 import { checkRequiredRolesExist } from "./config/startup-checks";
 import { lockDataDir, secureDataDir } from "./db/data-dir";
+import { PROJECT_ROOT } from "./paths";
 import { openPglite, openPostgres, type Database, type PostgresOptions } from "./db/database";
 import { createApolloServer } from "./graphql/apollo-server";
 import { buildAppSchema } from "./graphql/build-schema";
@@ -53,6 +54,8 @@ export interface AppOverrides {
   extraResolvers?: Function[];
   /** Name resolution for webhook targets (tests play a name that resolves to a forbidden address). */
   webhookResolver?: Resolver;
+  /** The built web app served at /app; default dist/web of this project (tests name a missing one). */
+  webAppDir?: string;
 }
 
 export interface App {
@@ -129,7 +132,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const policies = createPolicyService({ db, versions, roleCatalog, clock });
     const metrics = createMetrics();
     const mailer = createMailer(config, logger, clock);
-    const alerts = createSpendAlerts({ db, logger, notifier: createNotifier({ mailer, db, logger, publicUrl: config.PUBLIC_URL, observe: metrics.observe }) });
+    const alerts = createSpendAlerts({ db, logger, notifier: createNotifier({ mailer, db, logger, appUrl: config.APP_URL, observe: metrics.observe }) });
     const actions = createActionService({
       db,
       flights: database.flights,
@@ -191,6 +194,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         services,
         principals,
         idePage,
+        webAppDir: overrides.webAppDir ?? path.join(PROJECT_ROOT, "dist", "web"),
         agentPrincipals: createAgentPrincipalResolver({ db, versions, clock, logger }),
         db,
         rateLimiter: createRateLimiter(store, config.RATE_LIMIT_SCALE),

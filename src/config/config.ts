@@ -85,6 +85,12 @@ const fieldsSchema = z.object({
       ctx.addIssue({ code: "custom", message: `expected an http(s) URL like "https://id.example.com", got "${value}"` });
       return z.NEVER;
     }),
+    /** Base of the web app the emailed links open (default: PUBLIC_URL + /app, the app this server serves). */
+    APP_URL: optionalString.transform((value, ctx) => {
+      if (value === undefined || isHttpUrl(value)) return value;
+      ctx.addIssue({ code: "custom", message: `expected an http(s) URL like "https://app.example.com", got "${value}"` });
+      return z.NEVER;
+    }),
     BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
     BOOTSTRAP_ADMIN_PASSWORD: optionalString,
     JWT_SECRET: optionalString.pipe(
@@ -300,8 +306,8 @@ function mailProblems(config: Partial<Fields>): string[] {
 export const DEFAULT_JWT_ISSUER = "agent-identity";
 
 /**
- * Values computed from others (PUBLIC_URL from PORT; JWT_ISSUER from an explicit PUBLIC_URL,
- * else a fixed name). The issuer never follows PORT: processes of one deployment listen on
+ * Values computed from others (PUBLIC_URL from PORT; APP_URL from PUBLIC_URL; JWT_ISSUER from
+ * an explicit PUBLIC_URL, else a fixed name). The issuer never follows PORT: processes of one deployment listen on
  * different ports and must accept each other's tokens.
  */
 function derive(config: Fields) {
@@ -311,6 +317,7 @@ function derive(config: Fields) {
     ...config,
     DATA_DIR: path.resolve(config.DATA_DIR),
     PUBLIC_URL: publicUrl,
+    APP_URL: config.APP_URL?.replace(/\/+$/, "") ?? `${publicUrl}/app`,
     JWT_ISSUER: config.JWT_ISSUER ?? explicitPublicUrl ?? DEFAULT_JWT_ISSUER,
     SMTP_SECURITY: config.SMTP_SECURITY ?? (config.SMTP_PORT === 465 ? "tls" : "starttls"),
   };

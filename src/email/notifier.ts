@@ -16,7 +16,7 @@ export interface Notifier {
   /** False in production with no transport: notices are dropped, link flows refuse. */
   readonly configured: boolean;
   send(message: EmailMessage, context: { userId?: string; meta: RequestMeta }): Promise<void>;
-  /** A link into the front end carrying a one-time token: `${PUBLIC_URL}${path}?token=...`. */
+  /** A link into the web app carrying a one-time token: `${APP_URL}${path}?token=...`. */
   link(path: string, token: string): string;
   /**
    * For flows whose whole point is a message (reset, verification, email change, invitation):
@@ -26,7 +26,7 @@ export interface Notifier {
   requireTransport(): void;
 }
 
-export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; publicUrl: string; observe?: Observe }): Notifier {
+export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; appUrl: string; observe?: Observe }): Notifier {
   const configured = deps.mailer.kind !== "none";
   return {
     configured,
@@ -47,7 +47,7 @@ export function createNotifier(deps: { mailer: Mailer; db: Db; logger: Logger; p
       }
     },
     link(path, token) {
-      return `${deps.publicUrl}${path}?token=${encodeURIComponent(token)}`;
+      return `${deps.appUrl}${path}?token=${encodeURIComponent(token)}`;
     },
     requireTransport() {
       if (!configured) throw new ServiceUnavailableError("Email cannot be sent: this server has no mail transport configured");

@@ -19,7 +19,9 @@ import { metricsRoute, type Metrics } from "./metrics";
 import { ideAssetsRouter } from "./playground";
 import { inlineScriptHashes, securityHeaders } from "./security-headers";
 import { createRefreshCookieJar } from "./refresh-cookie";
+import { createRefreshCookieWarnings, refreshCookieProblem } from "./refresh-cookie-check";
 import { requestMetaMiddleware } from "./request-meta.middleware";
+import { WEB_APP_PATH, webAppRouter } from "./web-app.routes";
 
 export interface HttpDeps {
   db: Db;
@@ -34,6 +36,8 @@ export interface HttpDeps {
   principals: PrincipalResolver;
   /** The IDE page Apollo serves: the CSP allows its inline script by hash. */
   idePage: string;
+  /** The built web app (dist/web), served at /app. */
+  webAppDir: string;
 }
 
 /** Malformed or oversized bodies get a GraphQL-shaped error, never a stack trace. */
@@ -60,15 +64,23 @@ export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLCon
   });
   if (config.METRICS_ENABLED) app.get("/metrics", metricsRoute(metrics, config.METRICS_TOKEN));
   app.use(ideAssetsRouter());
+  app.use(WEB_APP_PATH, webAppRouter(deps.webAppDir));
   app.use(auditExportRouter({ principals: deps.principals, db: deps.db, logger }));
 
-  const allowedOrigins = new Set([new URL(config.PUBLIC_URL).origin, ...config.CORS_ORIGINS]);
+  const cookieRules = {
+    secure: config.REFRESH_COOKIE_SECURE,
+    allowedOrigins: new Set([new URL(config.PUBLIC_URL).origin, new URL(config.APP_URL).origin, ...config.CORS_ORIGINS]),
+    onProblem: createRefreshCookieWarnings(logger),
+  };
   app.use(
     "/graphql",
-    cors<cors.CorsRequest>({
-      origin: (origin, callback) => callback(null, origin === undefined || allowedOrigins.has(origin)),
-      credentials: true,
-      maxAge: 600,
+    cors<express.Request>((req, callback) => {
+      const origin = req.get("origin");
+      const allowed = origin === undefined || cookieRules.allowedOrigins.has(origin);
+      // A refused preflight never reaches a resolver: this log line is all an operator gets.
+      const refused = allowed ? null : refreshCookieProblem({ origin, host: req.host, secure: req.secure }, cookieRules);
+      if (refused?.problem === "ORIGIN_NOT_ALLOWED" && origin !== undefined) cookieRules.onProblem(origin, refused);
+      callback(null, { origin: allowed, credentials: true, maxAge: 600 });
     }),
     cookieParser(),
     express.json({ limit: config.MAX_REQUEST_BYTES }),
@@ -78,7 +90,7 @@ export function createExpressApp(deps: HttpDeps, apollo: ApolloServer<GraphQLCon
         logger,
         services: deps.services,
         auth: new RequestAuth(bearerToken(req.get("authorization")), deps.principals, deps.agentPrincipals),
-        refreshCookie: createRefreshCookieJar(req, res, { secure: config.REFRESH_COOKIE_SECURE }),
+        refreshCookie: createRefreshCookieJar(req, res, cookieRules),
         rateLimiter: deps.rateLimiter,
       }),
     }),

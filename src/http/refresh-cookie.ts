@@ -1,4 +1,5 @@
 import type { Request, Response } from "express";
+import { refreshCookieProblem, type CookieRules, type RefreshCookieWarning } from "./refresh-cookie-check";
 
 export const REFRESH_COOKIE = "ais_refresh";
 const COOKIE_PATH = "/graphql";
@@ -10,11 +11,17 @@ const COOKIE_PATH = "/graphql";
  */
 export interface RefreshCookieJar {
   read(): string | undefined;
-  set(token: string, expiresAt: Date): void;
+  /** Sets the cookie; says why when the calling browser will not keep it or send it back. */
+  set(token: string, expiresAt: Date): RefreshCookieWarning | null;
   clear(): void;
 }
 
-export function createRefreshCookieJar(req: Request, res: Response, options: { secure: boolean }): RefreshCookieJar {
+export interface RefreshCookieOptions extends CookieRules {
+  /** Told of every problem found (it logs each once per origin). */
+  onProblem(origin: string, warning: RefreshCookieWarning): void;
+}
+
+export function createRefreshCookieJar(req: Request, res: Response, options: RefreshCookieOptions): RefreshCookieJar {
   const base = { httpOnly: true, secure: options.secure, sameSite: "strict" as const, path: COOKIE_PATH };
   return {
     read() {
@@ -23,6 +30,10 @@ export function createRefreshCookieJar(req: Request, res: Response, options: { s
     },
     set(token, expiresAt) {
       res.cookie(REFRESH_COOKIE, token, { ...base, expires: expiresAt });
+      const origin = req.get("origin");
+      const warning = refreshCookieProblem({ origin, host: req.host, secure: req.secure }, options);
+      if (warning && origin !== undefined) options.onProblem(origin, warning);
+      return warning;
     },
     clear() {
       res.clearCookie(REFRESH_COOKIE, base);

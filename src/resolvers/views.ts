@@ -3,7 +3,7 @@ import type { Principal } from "../auth/principal";
 import type { SessionRecord } from "../auth/session.service";
 import type { RefreshCookieJar } from "../http/refresh-cookie";
 import type { SessionRestriction } from "../schema/account-security.types";
-import { TokenDelivery, type AuthPayload } from "../schema/auth-payload.type";
+import { RefreshCookieProblem, TokenDelivery, type AuthPayload } from "../schema/auth-payload.type";
 import type { Session } from "../schema/session.type";
 import type { User, UserStatus } from "../schema/user.type";
 import type { UserRow } from "../users/user.repository";
@@ -56,7 +56,7 @@ export function principalOf(result: AuthResult): Principal {
 
 /** Hands the refresh token over as the client asked: in the payload, or as an httpOnly cookie. */
 export function toAuthPayload(result: AuthResult, delivery: TokenDelivery, cookie: RefreshCookieJar): AuthPayload {
-  if (delivery === TokenDelivery.COOKIE) cookie.set(result.refreshToken, result.refreshTokenExpiresAt);
+  const cookieWarning = delivery === TokenDelivery.COOKIE ? cookie.set(result.refreshToken, result.refreshTokenExpiresAt) : null;
   return {
     accessToken: result.accessToken,
     accessTokenExpiresAt: result.accessTokenExpiresAt,
@@ -65,5 +65,6 @@ export function toAuthPayload(result: AuthResult, delivery: TokenDelivery, cooki
     sessionId: result.sessionId,
     restriction: result.restriction as SessionRestriction | null,
     user: toUserView(result.user, result.roles),
+    refreshCookieWarning: cookieWarning && { problem: RefreshCookieProblem[cookieWarning.problem], message: cookieWarning.message },
   };
 }

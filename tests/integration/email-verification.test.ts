@@ -25,7 +25,8 @@ describe("email verification (unverified users may sign in)", () => {
     expect(user.restriction).toBeNull();
     const mail = await mailTo(server, user.user.email, "verify-email");
     expect(mail).toHaveLength(1);
-    expect(mail[0]?.HtmlBody).toContain("/verify-email?token=");
+    // The link opens the web app's landing page (PUBLIC_URL/app by default), which posts the token back.
+    expect(mail[0]?.HtmlBody).toContain("http://localhost:4000/app/verify-email?token=");
     const token = await tokenFromMail(server, user.user.email, "verify-email");
     expect((await client.ok(VerifyEmailDocument, { token })).verifyEmail).toBe(true);
     expect((await client.ok(MeDocument, {}, { token: user.accessToken })).me?.emailVerified).toBe(true);

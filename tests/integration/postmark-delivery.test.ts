@@ -25,13 +25,13 @@ const sentTo = (address: string, tag: string) =>
   postmark.messages.filter((message) => message.body.To === address && message.body.Tag === tag);
 
 describe("email through Postmark (the real client, a local stand-in)", () => {
-  it("delivers the verification email with text and HTML bodies and a PUBLIC_URL link that works", async () => {
+  it("delivers the verification email with text and HTML bodies and a link to the web app's landing page that works", async () => {
     const user = await registerUser(server.client);
     const [message] = sentTo(user.user.email, "verify-email");
     expect(message?.headers["x-postmark-server-token"]).toBe(TOKEN);
     expect(message?.body).toMatchObject({ MessageStream: "outbound", Tag: "verify-email" });
     const text = String(message?.body.TextBody);
-    expect(String(message?.body.HtmlBody)).toContain("https://app.example.test/verify-email?token=");
+    expect(String(message?.body.HtmlBody)).toContain("https://app.example.test/app/verify-email?token=");
     const token = decodeURIComponent(/token=([^\s"&<]+)/.exec(text)?.[1] ?? "");
     expect((await server.client.ok(VerifyEmailDocument, { token })).verifyEmail).toBe(true);
   });

@@ -43,6 +43,8 @@ export async function startTestServer(
     webhookResolver?: Resolver;
     /** A database the test keeps (to start another server on it later): closed with the server, never dropped. */
     database?: Database;
+    /** The web app build to serve at /app (default: this project's dist/web). */
+    webAppDir?: string;
   } = {},
 ): Promise<TestServer> {
   const backend = BACKEND;
@@ -80,6 +82,7 @@ export async function startTestServer(
     extraResolvers: options.extraResolvers,
     logger: options.logger,
     webhookResolver: options.webhookResolver,
+    webAppDir: options.webAppDir,
   });
   const address = await app.listen();
   const url = `http://127.0.0.1:${address.port}`;

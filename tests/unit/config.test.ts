@@ -55,6 +55,13 @@ describe("loadConfig defaults", () => {
     expect(config.JWT_ISSUER).toBe("urn:issuer");
   });
 
+  it("points emailed links at the web app this server serves, unless APP_URL names another", () => {
+    expect(loadConfig({}).APP_URL).toBe("http://localhost:4000/app");
+    expect(loadConfig({ PUBLIC_URL: "https://id.example.com/" }).APP_URL).toBe("https://id.example.com/app");
+    expect(loadConfig({ PUBLIC_URL: "https://id.example.com", APP_URL: "https://app.example.com/" }).APP_URL).toBe("https://app.example.com");
+    expect(named(configError({ APP_URL: "app.example.com" }))).toEqual(["APP_URL"]);
+  });
+
   it("parses durations and flags", () => {
     const config = loadConfig({ ACCESS_TOKEN_TTL: "5m", SESSION_IDLE_TIMEOUT: "2h", TRUST_PROXY: "yes", REFRESH_COOKIE_SECURE: "0" });
     expect(config.ACCESS_TOKEN_TTL).toBe(300_000);
