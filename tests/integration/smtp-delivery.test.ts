@@ -58,8 +58,8 @@ describe("email over SMTP with AUTH", () => {
       from: "Agent Identity Test <no-reply@id.example.test>",
       to: user.user.email,
     });
-    expect(mail?.html).toContain("https://app.example.test/verify-email?token=");
-    expect(mail?.text).toContain("https://app.example.test/verify-email?token=");
+    expect(mail?.html).toContain("https://app.example.test/app/verify-email?token=");
+    expect(mail?.text).toContain("https://app.example.test/app/verify-email?token=");
     expect((await server.client.ok(VerifyEmailDocument, { token: tokenIn(mail?.text ?? "") })).verifyEmail).toBe(true);
   });
 
@@ -68,7 +68,7 @@ describe("email over SMTP with AUTH", () => {
     expect((await server.client.ok(RequestPasswordResetDocument, { email: user.user.email })).requestPasswordReset).toBe(true);
     await server.app.services.passwords.idle();
     const [mail] = sentTo(user.user.email, /^Reset your .* password$/);
-    expect(mail?.text).toContain("https://app.example.test/reset-password?token=");
+    expect(mail?.text).toContain("https://app.example.test/app/reset-password?token=");
     const newPassword = "a brand new passphrase 42";
     await server.client.ok(ResetPasswordDocument, { token: tokenIn(mail?.text ?? ""), newPassword });
     const login = await server.client.ok(LoginDocument, { input: { identifier: user.user.email, password: newPassword } });
