@@ -104,14 +104,16 @@ export function openPostgres(url: string, options: PostgresOptions): Database {
   };
 }
 
+/** The extensions the migrations create, loaded into every PGlite: pg_trgm (the users search, migration 0018). */
+export const PGLITE_EXTENSIONS = { pg_trgm };
+
 /**
  * PGlite: PostgreSQL compiled to WASM, in this process. `dataDir` undefined means in memory
  * (tests). It runs one transaction at a time, which makes it simple and correct, not fast.
  */
 export function openPglite(dataDir: string | undefined): Database {
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  // pg_trgm: the users search index (migration 0018), as on PostgreSQL.
-  const client = dataDir ? new PGlite({ fs: new PrivateNodeFS(dataDir), extensions: { pg_trgm } }) : new PGlite({ extensions: { pg_trgm } });
+  const client = dataDir ? new PGlite({ fs: new PrivateNodeFS(dataDir), extensions: PGLITE_EXTENSIONS }) : new PGlite({ extensions: PGLITE_EXTENSIONS });
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     db,

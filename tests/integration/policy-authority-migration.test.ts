@@ -6,6 +6,7 @@ import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PGLITE_EXTENSIONS } from "../../src/db/database";
 import { policies, policyVersions } from "../../src/db/schema";
 import { DEFAULT_POLICY_ID, fromRow, fromSnapshot, toPolicy } from "../../src/policies/policy-codec";
 import { MIGRATIONS_FOLDER } from "../../src/paths";
@@ -37,7 +38,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(dir, "meta", "_journal.json"), JSON.stringify({ ...journal, entries: before }));
   for (const entry of before) fs.copyFileSync(path.join(MIGRATIONS_FOLDER, `${entry.tag}.sql`), path.join(dir, `${entry.tag}.sql`));
 
-  client = new PGlite();
+  client = new PGlite({ extensions: PGLITE_EXTENSIONS });
   const db = drizzle({ client });
   await migrate(db, { migrationsFolder: dir });
   await client.exec(`
