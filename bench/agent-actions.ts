@@ -13,7 +13,7 @@
  * path and would flatter the ratio.
  */
 import postgres from "postgres";
-import { load, median, ROUNDS, type Measured } from "./measure";
+import { CONNECTIONS, load, median, ROUNDS, type Measured } from "./measure";
 import type { ServerProcess } from "../tests/support/server-process";
 
 const DEFAULT_POLICY_ID = "00000000-0000-4000-8000-000000000001";
@@ -26,6 +26,8 @@ interface Result {
   limited: Measured;
   recorded: number;
   denied: number;
+  /** The key of the agent under three caps, for the processes section. */
+  key: string;
 }
 
 async function gql<T>(server: ServerProcess, token: string, query: string, variables: unknown = {}): Promise<T> {
@@ -108,8 +110,34 @@ export async function benchAgentActions(
   try {
     const [counts] = await sql<{ recorded: number; denied: number }[]>`
       SELECT count(*)::int AS recorded, count(*) FILTER (WHERE outcome <> 'ALLOWED')::int AS denied FROM agent_actions`;
-    return { floor: median(floorRounds), actions: median(actionRounds), limited: median(limitedRounds), recorded: counts?.recorded ?? 0, denied: counts?.denied ?? 0 };
+    return { floor: median(floorRounds), actions: median(actionRounds), limited: median(limitedRounds), recorded: counts?.recorded ?? 0, denied: counts?.denied ?? 0, key };
   } finally {
     await sql.end({ timeout: 5 });
   }
+}
+
+/**
+ * Decisions per second of the whole cluster with 1, 2 and 3 server processes on one
+ * PostgreSQL and Redis: the same agent (so every action locks the same AGENT, OWNER and
+ * GLOBAL counters, whichever process decides it), the same total of connections split
+ * evenly across the processes. Each count is one round.
+ */
+export async function benchDecisionProcesses(servers: readonly ServerProcess[], key: string): Promise<Measured[]> {
+  const body = JSON.stringify({
+    query: `mutation ($input: AgentActionInput!) { submitAgentAction(input: $input) { id status } }`,
+    variables: { input: { action: "llm.completion", estimatedCost: "1250" } },
+  });
+  const rows: Measured[] = [];
+  for (let count = 1; count <= servers.length; count += 1) {
+    const active = servers.slice(0, count);
+    const connections = Math.max(1, Math.floor(CONNECTIONS / count));
+    const each = await Promise.all(active.map((server) => load(`decisions on ${count}`, server.url, { body, connections, headers: { authorization: `Bearer ${key}` } })));
+    rows.push({
+      name: `submitAgentAction, ${count} process${count > 1 ? "es" : ""} (${connections} connections each)`,
+      rps: each.reduce((sum, one) => sum + one.rps, 0),
+      p99: Math.max(...each.map((one) => one.p99)),
+      errors: each.reduce((sum, one) => sum + one.errors, 0),
+    });
+  }
+  return rows;
 }

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { hash, verify } from "@node-rs/bcrypt";
-import { benchAgentActions } from "./agent-actions";
+import { benchAgentActions, benchDecisionProcesses } from "./agent-actions";
 import { formatMb, residentMb } from "./memory";
 import { benchUserScale, formatScale } from "./scale";
 import { compareEvaluators, formatComparison } from "./evaluator-compare";
@@ -18,7 +18,10 @@ import { startServerCommand } from "../tests/support/server-process";
 import { PROJECT_ROOT } from "../src/paths";
 
 const BCRYPT_COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
-/** BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, memory, scale, evaluator). */
+/**
+ * BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, processes
+ * (with actions), memory, scale, evaluator).
+ */
 const ONLY = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 const wanted = (section: string) => !ONLY || ONLY.includes(section);
 /** Concurrent logins: a little more than the libuv pool (4 threads) so bcrypt never idles. */
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ais-bench-"));
   // BENCH_PROFILE_DIR=dir: the server writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE_DIR)}`] : [];
-  const server = await startServerCommand(process.execPath, [...profile, path.join(PROJECT_ROOT, "dist/bench/floor-server.js")], {
+  const serverEnv = {
     DATABASE_URL: database.url,
     REDIS_URL,
     REDIS_KEY_PREFIX: uniqueRedisPrefix(),
@@ -90,7 +93,8 @@ async function main(): Promise<void> {
     RATE_LIMIT_SCALE: "1000000",
     MFA_REQUIRED_ROLES: "none",
     ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
-  });
+  };
+  const server = await startServerCommand(process.execPath, [...profile, path.join(PROJECT_ROOT, "dist/bench/floor-server.js")], serverEnv);
   const restingMb = residentMb(server.child.pid);
   try {
     const email = `bench-${Date.now()}@example.com`;
@@ -162,6 +166,22 @@ async function main(): Promise<void> {
       ratios.push(`agent action decisions / one INSERT  ${(result.actions.rps / result.floor.rps).toFixed(2)}   (target >= 0.7; p99 ${result.actions.p99.toFixed(1)} ms vs ${result.floor.p99.toFixed(1)} ms)`);
       ratios.push(`  with run, pattern and velocity caps ${(result.limited.rps / result.floor.rps).toFixed(2)}   (target >= 0.7; p99 ${result.limited.p99.toFixed(1)} ms)`);
       ratios.push(`  recorded actions: ${result.recorded}, not ALLOWED: ${result.denied}`);
+      if (wanted("processes")) {
+        // Two more processes on the same PostgreSQL and Redis (data directories of their own).
+        const extraDirs = [1, 2].map(() => fs.mkdtempSync(path.join(os.tmpdir(), "ais-bench-")));
+        const extra = await Promise.all(
+          extraDirs.map((dir) => startServerCommand(process.execPath, [path.join(PROJECT_ROOT, "dist/bench/floor-server.js")], { ...serverEnv, DATA_DIR: dir })),
+        );
+        try {
+          const scaling = await benchDecisionProcesses([server, ...extra], result.key);
+          rows.push(...scaling);
+          const single = scaling[0]!.rps;
+          ratios.push(`decisions/s with 1, 2, 3 processes    ${scaling.map((row) => (row.rps / single).toFixed(2)).join(", ")}   (of one process; target >= 1.0)`);
+        } finally {
+          await Promise.all(extra.map((one) => one.stop()));
+          for (const dir of extraDirs) fs.rmSync(dir, { recursive: true, force: true });
+        }
+      }
       if (result.denied > 0) process.exitCode = 1;
     }
     // Last: it fills the database, which the sections above should not see.

@@ -148,7 +148,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const services: Services = {
       ...buildAccountServices({ config, db, store, hasher, accessTokens, versions, roleCatalog, keys, sessionPolicy, clock, logger, mailer, observe: metrics.observe }),
       tokens: createTokenStatusService({ principals, accessTokens }),
-      audit: createAuditService({ db }),
+      audit: createAuditService({ db, clock }),
       // Suspending or deleting an agent releases what it holds, through the action lifecycle.
       agents: createAgentService({ db, versions, clock, holdings: { releaseAll: actions.releaseAgentHoldings } }),
       policies,

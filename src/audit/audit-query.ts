@@ -82,17 +82,18 @@ export async function headSeq(db: DbOrTx): Promise<bigint> {
  * Walks the chain in seq order over [fromSeq, toSeq] (default: the whole trail as it stands
  * when the walk starts), `batchSize` rows at a time, and stops at the first broken link.
  * From the start of the trail the first row must have no predecessor; from `fromSeq` the
- * first row's own prev_hash is taken as the expected one (the range cannot vouch for what
- * came before it).
+ * first row must name `afterHash` as its predecessor when given (an anchor: the hash of
+ * the row before, kept by the caller or a checkpoint), else its own prev_hash is taken as
+ * the expected one (the range cannot vouch for what came before it).
  */
 export async function verifyAuditChain(
   db: DbOrTx,
-  range: { fromSeq?: bigint; toSeq?: bigint },
+  range: { fromSeq?: bigint; toSeq?: bigint; afterHash?: string },
   batchSize = 500,
 ): Promise<ChainVerification> {
   const upTo = range.toSeq ?? (await headSeq(db));
   let afterSeq = range.fromSeq === undefined ? 0n : range.fromSeq - 1n;
-  let expectedPrev: string | null | undefined = range.fromSeq === undefined ? null : undefined;
+  let expectedPrev: string | null | undefined = range.fromSeq === undefined ? null : range.afterHash;
   let checked = 0;
   let lastGood: ChainVerification["lastGood"] = null;
   for (;;) {

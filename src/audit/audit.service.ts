@@ -23,6 +23,8 @@ import {
   type ChainVerification,
 } from "./audit-query";
 import { recordAudit } from "./audit-recorder";
+import { latestCheckpoint, recordCheckpoint } from "./audit-checkpoints";
+import { systemClock, type Clock } from "../clock";
 
 export interface AuditEventPage {
   edges: { cursor: string; node: AuditEventRow }[];
@@ -39,6 +41,8 @@ export interface AuditExport {
   pages: AsyncIterable<AuditEventRow[]>;
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 /** Reading the audit trail: search, chain verification, export. */
 export interface AuditService {
   /** Newest first, Relay-style: `first` (default 50, at most 200) rows after the `after` cursor. */
@@ -46,8 +50,16 @@ export interface AuditService {
     principal: Principal,
     args: { filter?: AuditFilterInput | null; first?: number | null; after?: string | null },
   ): Promise<AuditEventPage>;
-  /** Walks the hash chain over a seq range and names the first broken link. */
-  verifyChain(principal: Principal, args: { fromSeq?: string | null; toSeq?: string | null }): Promise<ChainVerification>;
+  /**
+   * Walks the hash chain over a seq range and names the first broken link: from the first
+   * row, from `fromSeq` (anchored by `afterHash`, the hash of the row before, when given), or
+   * after the latest checkpoint (`fromCheckpoint`). A walk that started from a trusted point
+   * (the first row, an anchor, a checkpoint) and checked out records a checkpoint where it ended.
+   */
+  verifyChain(
+    principal: Principal,
+    args: { fromSeq?: string | null; toSeq?: string | null; afterHash?: string | null; fromCheckpoint?: boolean | null },
+  ): Promise<ChainVerification & { continuedAfterSeq: bigint | null }>;
   /**
    * Checks `audit:export`, records the export (or the refusal) in the trail, then hands
    * back the rows matching the filter as pages. The record commits before any row is sent.
@@ -61,7 +73,8 @@ function assertAllowed(principal: Principal, permission: Permission): void {
   if (!hasPermission(principal, permission)) throw new ForbiddenError(`Requires permission ${permission}`);
 }
 
-export function createAuditService(deps: { db: Db; exportPageSize?: number }): AuditService {
+export function createAuditService(deps: { db: Db; clock?: Clock; exportPageSize?: number }): AuditService {
+  const clock = deps.clock ?? systemClock;
   const { db } = deps;
   const pageSize = deps.exportPageSize ?? EXPORT_PAGE_SIZE;
 
@@ -100,7 +113,25 @@ export function createAuditService(deps: { db: Db; exportPageSize?: number }): A
       if (fromSeq !== undefined && toSeq !== undefined && fromSeq > toSeq) {
         throw new UserInputError("fromSeq must not be after toSeq", "fromSeq");
       }
-      return verifyAuditChain(db, { fromSeq, toSeq });
+      const afterHash = args.afterHash ?? undefined;
+      if (afterHash !== undefined && !SHA256_HEX.test(afterHash)) throw new UserInputError("afterHash is the hash of an audit event (64 hex digits)", "afterHash");
+      if (afterHash !== undefined && fromSeq === undefined) throw new UserInputError("afterHash anchors the walk from fromSeq: give both", "afterHash");
+      if (args.fromCheckpoint && (fromSeq !== undefined || afterHash !== undefined)) {
+        throw new UserInputError("fromCheckpoint starts after the latest checkpoint: not together with fromSeq or afterHash", "fromCheckpoint");
+      }
+      let start: { fromSeq?: bigint; afterHash?: string } = { fromSeq, afterHash };
+      let continuedAfterSeq: bigint | null = afterHash !== undefined && fromSeq !== undefined ? fromSeq - 1n : null;
+      if (args.fromCheckpoint) {
+        const checkpoint = await latestCheckpoint(db, toSeq);
+        if (checkpoint) {
+          start = { fromSeq: checkpoint.seq + 1n, afterHash: checkpoint.hash };
+          continuedAfterSeq = checkpoint.seq;
+        }
+      }
+      const result = await verifyAuditChain(db, { ...start, toSeq });
+      const trustedStart = start.fromSeq === undefined || start.afterHash !== undefined;
+      if (result.ok && trustedStart && result.lastGood) await recordCheckpoint(db, result.lastGood, clock.now(), principal.userId);
+      return { ...result, continuedAfterSeq };
     },
 
     async beginExport(principal, meta, args) {

@@ -32,7 +32,7 @@ function toAuditEventView(row: AuditEventRow): AuditEvent {
   };
 }
 
-function toVerificationView(result: ChainVerification): AuditChainVerification {
+function toVerificationView(result: ChainVerification & { continuedAfterSeq: bigint | null }): AuditChainVerification {
   const broken = result.firstBroken;
   return {
     ok: result.ok,
@@ -40,6 +40,7 @@ function toVerificationView(result: ChainVerification): AuditChainVerification {
     firstBroken: broken && { seq: broken.seq.toString(), id: broken.id, reason: broken.reason as AuditChainBreak },
     lastGoodSeq: result.lastGood?.seq.toString() ?? null,
     lastGoodHash: result.lastGood?.hash ?? null,
+    continuedAfterSeq: result.continuedAfterSeq?.toString() ?? null,
   };
 }
 
@@ -62,15 +63,28 @@ export class AuditResolver {
 
   @Query(() => AuditChainVerification, {
     description:
-      "Walks the audit hash chain in seq order over [fromSeq, toSeq] (default: the whole trail) and names the first broken link.",
+      "Walks the audit hash chain in seq order over [fromSeq, toSeq] (default: the whole trail) and names the first broken link. " +
+      "A walk that starts at the first event, at an anchor (afterHash) or after the latest checkpoint (fromCheckpoint) and checks out records a checkpoint where it ended, " +
+      "so a routine check with fromCheckpoint reads only the events appended since.",
   })
   @Auth({ permission: "audit:read" })
   async verifyAuditChain(
     @Arg("fromSeq", () => String, { nullable: true }) fromSeq: string | null | undefined,
     @Arg("toSeq", () => String, { nullable: true }) toSeq: string | null | undefined,
+    @Arg("afterHash", () => String, {
+      nullable: true,
+      description: "The hash of the event before fromSeq (a lastGoodHash you kept): the walk must continue from it.",
+    })
+    afterHash: string | null | undefined,
+    @Arg("fromCheckpoint", () => Boolean, {
+      nullable: true,
+      description: "Start after the latest checkpoint (at or before toSeq) instead of the first event; from the first event when there is none.",
+    })
+    fromCheckpoint: boolean | null | undefined,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AuditChainVerification> {
     const principal = await ctx.auth.require();
-    return toVerificationView(await ctx.services.audit.verifyChain(principal, { fromSeq, toSeq }));
+    const result = await ctx.services.audit.verifyChain(principal, { fromSeq, toSeq, afterHash, fromCheckpoint });
+    return toVerificationView(result);
   }
 }

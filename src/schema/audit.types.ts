@@ -164,4 +164,10 @@ export class AuditChainVerification {
 
   @Field(() => String, { nullable: true, description: "Its hash: keep it outside to detect a cut-off tail later." })
   lastGoodHash!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The seq of the checkpoint or anchor the walk continued from; null when it started at the first event (or at fromSeq without an anchor).",
+  })
+  continuedAfterSeq!: string | null;
 }

@@ -42,3 +42,18 @@ export const auditEvents = pgTable(
     uniqueIndex("audit_events_prev_hash_key").on(table.prevHash),
   ],
 );
+
+/**
+ * Points of the audit chain a verification has vouched for: the walk that ended at `seq`
+ * started from the chain's first row, an anchor hash the caller kept, or an earlier
+ * checkpoint, and every row up to `seq` checked out with `hash` the last one's. A later
+ * verification may start after the latest checkpoint instead of from the first row, so
+ * its cost follows the rows appended since. Append-only like the trail (migration 0019).
+ */
+export const auditCheckpoints = pgTable("audit_checkpoints", {
+  seq: bigint("seq", { mode: "bigint" }).primaryKey(),
+  hash: text("hash").notNull(),
+  verifiedAt: timestamp("verified_at", { withTimezone: true }).notNull(),
+  /** The user who ran the verification. */
+  verifiedBy: uuid("verified_by"),
+});
