@@ -191,7 +191,7 @@ async function main(): Promise<void> {
         "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
         { input: { identifier: "bench-admin@example.com", password: "bench-admin-password" } },
       );
-      scaleTable = formatScale(await benchUserScale(server, database.url, admin.login.accessToken));
+      scaleTable = formatScale(await benchUserScale(server, database.url, admin.login.accessToken, { identifier: email, password }));
     }
     const width = Math.max(0, ...rows.map((row) => row.name.length));
     process.stdout.write(`\nbench: ${DURATION_S}s each, ${os.availableParallelism()} cores, PostgreSQL + Redis\n`);

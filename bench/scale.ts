@@ -1,8 +1,9 @@
 /**
- * How the users list grows with the number of accounts: the database is seeded to each
- * size in turn (accounts written by SQL, no bcrypt), then an admin asks for a first page, a
- * page from the middle (by its keyset cursor), a substring search and the total count, one
- * request at a time; p50 and p99 over SAMPLES requests each. The first three must stay flat
+ * How the users list, `me` and `login` grow with the number of accounts and sessions: the
+ * database is seeded to each size in turn (accounts and sessions written by SQL, no bcrypt),
+ * then an admin asks for a first page, a page from the middle (by its keyset cursor), a
+ * substring search and the total count, and an account asks `me` and signs in, one request
+ * at a time; p50 and p99 over SAMPLES requests each (10 sign-ins). The first three must stay flat
  * as the table grows (an index walk, a seek, a trigram lookup); a total count is a pass
  * over every match and grows with them, which is why it is computed only when asked for.
  */
@@ -19,10 +20,10 @@ export interface ScaleRow {
   p99: number;
 }
 
-async function latencies(server: ServerProcess, token: string, query: string, variables: unknown): Promise<{ p50: number; p99: number }> {
+async function latencies(server: ServerProcess, token: string, query: string, variables: unknown, samples = SAMPLES): Promise<{ p50: number; p99: number }> {
   const body = JSON.stringify({ query, variables });
   const times: number[] = [];
-  for (let i = 0; i < SAMPLES; i += 1) {
+  for (let i = 0; i < samples; i += 1) {
     const started = performance.now();
     const response = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body });
     const result = (await response.json()) as { errors?: unknown };
@@ -65,10 +66,35 @@ async function searchText(sql: postgres.Sql, size: number): Promise<string> {
   return row!.email.slice(2, 10);
 }
 
+/** Sessions up to `size` (for random seeded accounts, live for a day), like the users above. */
+async function seedSessions(sql: postgres.Sql, size: number): Promise<void> {
+  const [row] = await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM sessions`;
+  const count = row?.count ?? 0;
+  if (count < size) {
+    await sql`
+      INSERT INTO sessions (user_id, ip, user_agent, idle_expires_at, expires_at)
+      SELECT u.id, '10.0.0.1', 'seeded', now() + interval '1 day', now() + interval '1 day'
+      FROM (SELECT id FROM users ORDER BY created_at DESC LIMIT ${size - count}) AS u`;
+  }
+  await sql`VACUUM ANALYZE sessions`;
+}
+
+const ME = `query { me { id email } }`;
+const LOGIN = `mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }`;
+
 const PAGE = `query ($first: Int, $after: String, $filter: UserFilter) { users(first: $first, after: $after, filter: $filter) { edges { node { id email } } } }`;
 const COUNT = `query { users(first: 1) { totalCount } }`;
 
-export async function benchUserScale(server: ServerProcess, databaseUrl: string, adminToken: string): Promise<ScaleRow[]> {
+/**
+ * `signIn` is an account's credentials: `me` is asked with a fresh token of its, and `login`
+ * (bcrypt at the configured cost: it dominates) signs it in, as the table grows.
+ */
+export async function benchUserScale(
+  server: ServerProcess,
+  databaseUrl: string,
+  adminToken: string,
+  signIn: { identifier: string; password: string },
+): Promise<ScaleRow[]> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
   const rows: ScaleRow[] = [];
   try {
@@ -79,6 +105,10 @@ export async function benchUserScale(server: ServerProcess, databaseUrl: string,
       await measure("users: a page from the middle (keyset)", PAGE, { first: 20, after: await middleCursor(sql, size) });
       await measure("users: substring search", PAGE, { first: 20, filter: { search: await searchText(sql, size) } });
       await measure("users: totalCount (every account)", COUNT, {});
+      await seedSessions(sql, size);
+      const { login } = await server.client.ok<{ login: { accessToken: string } }, unknown>(LOGIN, { input: signIn });
+      rows.push({ size, name: "me (as many sessions as users)", ...(await latencies(server, login.accessToken, ME, {})) });
+      rows.push({ size, name: "login (bcrypt included)", ...(await latencies(server, adminToken, LOGIN, { input: signIn }, 10)) });
     }
   } finally {
     await sql.end({ timeout: 5 });
