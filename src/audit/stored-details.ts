@@ -65,7 +65,7 @@ function storedObject(record: Record<string, unknown>): Record<string, unknown> 
     }
     members.set(cleanText(key), inner);
   }
-  const stored: Record<string, unknown> = {};
-  for (const key of [...members.keys()].sort()) stored[key] = storedDetails(members.get(key));
-  return stored;
+  // fromEntries defines own properties: a member named "__proto__" stays a member, as in
+  // JSON, instead of setting the copy's prototype.
+  return Object.fromEntries([...members.keys()].sort().map((key) => [key, storedDetails(members.get(key))]));
 }

@@ -85,6 +85,11 @@ describe("storedDetails", () => {
     expect(storedDetails({ when: new Date("2025-01-02T03:04:05.678Z"), n: -0 })).toEqual({ n: 0, when: "2025-01-02T03:04:05.678Z" });
   });
 
+  it("keeps a member named __proto__ as a member, as JSON does", () => {
+    const value = JSON.parse('{"a":{"__proto__":[1]}}') as unknown;
+    expect(JSON.stringify(storedDetails(value))).toBe('{"a":{"__proto__":[1]}}');
+  });
+
   it("refuses a bigint, as JSON does (amounts are written as text)", () => {
     expect(() => storedDetails({ amount: 5n })).toThrow(TypeError);
   });
