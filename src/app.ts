@@ -34,7 +34,7 @@ import { buildAccountServices, createMailer } from "./account-services";
 import { createSpendAlerts } from "./actions/spend-alerts";
 import { createNotifier } from "./email/notifier";
 import type { Services } from "./services";
-import { createHousekeeping } from "./housekeeping/housekeeping";
+import { createHousekeeping, deletedTotal } from "./housekeeping/housekeeping";
 import { createMemoryStore } from "./store/memory-store";
 import { createRedisStore } from "./store/redis-store";
 import type { SharedStore } from "./store/shared-store";
@@ -206,7 +206,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const sweeper = startExpirySweeper(services, config.ACTION_SWEEP_INTERVAL, logger, metrics.observe);
     const housekeeping = startPeriodic(config.HOUSEKEEPING_INTERVAL, logger, "housekeeping", async () => {
       const counts = await services.housekeeping.run();
-      if (counts && counts.sessions + counts.oneTimeTokens + counts.webhookEvents > 0) logger.info({ deleted: counts }, "housekeeping deleted ended rows");
+      if (counts && deletedTotal(counts) > 0) logger.info({ deleted: counts }, "housekeeping deleted ended rows");
     });
     const webhookWorker = startWebhookWorker({
       observe: metrics.observe,

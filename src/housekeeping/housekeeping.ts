@@ -5,6 +5,19 @@ import type { Clock } from "../clock";
 import { rowsOf, type Db, type Tx } from "../db/database";
 import { SYSTEM_REQUEST } from "../request-meta";
 
+/** Rows a run deleted, by kind. */
+export interface HousekeepingCounts {
+  sessions: number;
+  oneTimeTokens: number;
+  webhookEvents: number;
+}
+
+export const deletedTotal = (counts: HousekeepingCounts) => counts.sessions + counts.oneTimeTokens + counts.webhookEvents;
+
+/** Arbitrary, fixed key of the advisory lock of a housekeeping run (next to the audit chain's, 726_340_120). */
+const HOUSEKEEPING_LOCK_KEY = 726_340_121;
+const DEFAULT_BATCH = 5_000;
+
 /**
  * Deletes what has been over for longer than the retention: sessions (ended by revocation,
  * expiry or idleness; their refresh tokens go with them), one-time tokens (used, voided or
@@ -17,16 +30,6 @@ import { SYSTEM_REQUEST } from "../request-meta";
  * backlog is worked off over several runs instead of in one long transaction. A run that
  * deleted anything is audited as one summary event, in its transaction.
  */
-export interface HousekeepingCounts {
-  sessions: number;
-  oneTimeTokens: number;
-  webhookEvents: number;
-}
-
-/** Arbitrary, fixed key of the advisory lock of a housekeeping run (next to the audit chain's, 726_340_120). */
-const HOUSEKEEPING_LOCK_KEY = 726_340_121;
-const DEFAULT_BATCH = 5_000;
-
 export function createHousekeeping(deps: { db: Db; clock: Clock; retentionMs: number; batch?: number }) {
   const batch = deps.batch ?? DEFAULT_BATCH;
 
@@ -68,7 +71,7 @@ export function createHousekeeping(deps: { db: Db; clock: Clock; retentionMs: nu
               ORDER BY e.occurred_at`,
           ),
         };
-        if (counts.sessions + counts.oneTimeTokens + counts.webhookEvents > 0) {
+        if (deletedTotal(counts) > 0) {
           await recordAudit(tx, SYSTEM_REQUEST, {
             actor: { type: "system" },
             action: AuditAction.HOUSEKEEPING,

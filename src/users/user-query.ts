@@ -30,26 +30,26 @@ export interface UserPage {
 }
 
 const MAX_PAGE = 200;
-const EPOCH = new Date(0);
+
+/** A timestamp sort key: the expression, its cursor text (UTC, microseconds), and the cast back. */
+function timestampKey(expr: SQL) {
+  return {
+    expr,
+    cursorText: sql<string>`to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    cast: (value: string) => sql`${value}::timestamptz`,
+  };
+}
 
 /**
  * The sort key of each order: a SQL expression (an index serves each one, so a page is a
- * walk down an index, as cheap on the thousandth page as on the first) and its value in a
- * cursor as text, read in SQL at full precision: a timestamp cut to a JS Date's
- * milliseconds would skip rows that differ below them.
+ * walk down an index, as cheap on the thousandth page as on the first; migration 0018 has
+ * the same expressions) and its value in a cursor as text, read in SQL at full precision: a
+ * timestamp cut to a JS Date's milliseconds would skip rows that differ below them.
  */
 const SORT_KEYS: Record<UserOrderField, { expr: SQL; cursorText: SQL<string>; cast: (value: string) => SQL }> = {
-  CREATED_AT: {
-    expr: sql`${users.createdAt}`,
-    cursorText: sql<string>`to_char(${users.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-    cast: (value) => sql`${value}::timestamptz`,
-  },
+  CREATED_AT: timestampKey(sql`${users.createdAt}`),
   EMAIL: { expr: sql`lower(${users.email})`, cursorText: sql<string>`lower(${users.email})`, cast: (value) => sql`${value}` },
-  LAST_LOGIN_AT: {
-    expr: sql`coalesce(${users.lastLoginAt}, '1970-01-01T00:00:00Z'::timestamptz)`,
-    cursorText: sql<string>`to_char(coalesce(${users.lastLoginAt}, '1970-01-01T00:00:00Z'::timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-    cast: (value) => sql`${value}::timestamptz`,
-  },
+  LAST_LOGIN_AT: timestampKey(sql`coalesce(${users.lastLoginAt}, '1970-01-01T00:00:00Z'::timestamptz)`),
 };
 /** A timestamp as cursorText writes it: UTC, microseconds. */
 const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
