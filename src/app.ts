@@ -25,7 +25,7 @@ import { PROJECT_ROOT } from "./paths";
 import { openPglite, openPostgres, type Database, type PostgresOptions } from "./db/database";
 import { createApolloServer } from "./graphql/apollo-server";
 import { buildAppSchema } from "./graphql/build-schema";
-import { createExpressApp } from "./http/express-app";
+import { createHttpHandler } from "./http/http-handler";
 import { createMetrics, type Observe } from "./http/metrics";
 import { renderIdePage } from "./http/playground";
 import { createRateLimiter } from "./rate-limit/rate-limiter";
@@ -184,7 +184,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       { name: "database", check: () => database.ping() },
       { name: store.kind === "redis" ? "redis" : "store", check: () => store.ping() },
     ];
-    const expressApp = createExpressApp(
+    const handler = createHttpHandler(
       {
         config,
         logger,
@@ -201,7 +201,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
       apollo,
     );
-    httpServer.on("request", expressApp);
+    httpServer.on("request", handler);
 
     const sweeper = startExpirySweeper(services, config.ACTION_SWEEP_INTERVAL, logger, metrics.observe);
     const housekeeping = startPeriodic(config.HOUSEKEEPING_INTERVAL, logger, "housekeeping", async () => {

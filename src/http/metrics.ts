@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import type { ApolloServerPlugin } from "@apollo/server";
-import type { NextFunction, Request, Response } from "express";
+import type { Request, Response } from "express";
 import { Kind, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 import { ErrorCode } from "../errors/error-codes";
@@ -14,7 +14,8 @@ import type { RequestMeta } from "../request-meta";
  */
 export interface Metrics {
   registry: Registry;
-  middleware(req: Request, res: Response, next: NextFunction): void;
+  /** Counts a finished HTTP request (`path` before any router rewrote it). */
+  requestFinished(method: string, path: string, status: number, seconds: number): void;
   /** Labels each GraphQL request with its operation and result (see `operationOf`). */
   graphqlPlugin(schema: GraphQLSchema): ApolloServerPlugin;
   /** The operation and result a request was labelled with, for the access log. */
@@ -101,15 +102,8 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
-    middleware(req, res, next) {
-      const end = duration.startTimer();
-      // Read now: a router mounted at /graphql rewrites req.url (and so req.path) on the way.
-      const path = req.path;
-      res.on("finish", () => {
-        const route = KNOWN_ROUTES.has(path) ? path : "other";
-        end({ method: req.method, route, status: String(res.statusCode) });
-      });
-      next();
+    requestFinished(method, path, status, seconds) {
+      duration.observe({ method, route: KNOWN_ROUTES.has(path) ? path : "other", status: String(status) }, seconds);
     },
     graphqlPlugin(schema) {
       return {

@@ -1,4 +1,6 @@
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parse, serialize } from "cookie";
+import type { Caller } from "./caller";
 import { refreshCookieProblem, type CookieRules, type RefreshCookieWarning } from "./refresh-cookie-check";
 
 export const REFRESH_COOKIE = "ais_refresh";
@@ -21,22 +23,24 @@ export interface RefreshCookieOptions extends CookieRules {
   onProblem(origin: string, warning: RefreshCookieWarning): void;
 }
 
-export function createRefreshCookieJar(req: Request, res: Response, options: RefreshCookieOptions): RefreshCookieJar {
+/** The jar of one request: the Cookie header is parsed only if a resolver reads it. */
+export function createRefreshCookieJar(req: IncomingMessage, res: ServerResponse, caller: Caller, options: RefreshCookieOptions): RefreshCookieJar {
   const base = { httpOnly: true, secure: options.secure, sameSite: "strict" as const, path: COOKIE_PATH };
   return {
     read() {
-      const value: unknown = req.cookies?.[REFRESH_COOKIE];
-      return typeof value === "string" && value.length > 0 ? value : undefined;
+      const header = req.headers.cookie;
+      const value = header ? parse(header)[REFRESH_COOKIE] : undefined;
+      return value ? value : undefined;
     },
     set(token, expiresAt) {
-      res.cookie(REFRESH_COOKIE, token, { ...base, expires: expiresAt });
-      const origin = req.get("origin");
-      const warning = refreshCookieProblem({ origin, host: req.host, secure: req.secure }, options);
+      res.appendHeader("set-cookie", serialize(REFRESH_COOKIE, token, { ...base, expires: expiresAt }));
+      const origin = req.headers.origin;
+      const warning = refreshCookieProblem({ origin, host: caller.host(), secure: caller.secure() }, options);
       if (warning && origin !== undefined) options.onProblem(origin, warning);
       return warning;
     },
     clear() {
-      res.clearCookie(REFRESH_COOKIE, base);
+      res.appendHeader("set-cookie", serialize(REFRESH_COOKIE, "", { ...base, expires: new Date(0) }));
     },
   };
 }
