@@ -11,7 +11,9 @@ import { hash, verify } from "@node-rs/bcrypt";
 import { benchAgentActions, benchDecisionProcesses } from "./agent-actions";
 import { formatMb, residentMb } from "./memory";
 import { benchUserScale, formatScale } from "./scale";
+import { benchAuditScale } from "./audit-scale";
 import { compareEvaluators, formatComparison } from "./evaluator-compare";
+import { evaluatorScale, formatEvaluatorScale } from "./evaluator-scale";
 import { closedLoop, DURATION_S, load, median, ROUNDS, type Measured } from "./measure";
 import { createPostgresDatabase, REDIS_URL, uniqueRedisPrefix } from "../tests/support/backend";
 import { startServerCommand } from "../tests/support/server-process";
@@ -20,7 +22,7 @@ import { PROJECT_ROOT } from "../src/paths";
 const BCRYPT_COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 /**
  * BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, processes
- * (with actions), memory, scale, evaluator).
+ * (with actions), memory, scale, audit, evaluator).
  */
 const ONLY = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 const wanted = (section: string) => !ONLY || ONLY.includes(section);
@@ -72,7 +74,7 @@ async function embeddedMemory(): Promise<string> {
 
 async function main(): Promise<void> {
   if (ONLY?.every((section) => section === "evaluator")) {
-    process.stdout.write(`${formatComparison(await compareEvaluators())}\n`);
+    process.stdout.write(`${formatComparison(await compareEvaluators())}\n${formatEvaluatorScale(evaluatorScale())}\n`);
     return;
   }
   const database = await createPostgresDatabase();
@@ -193,6 +195,14 @@ async function main(): Promise<void> {
       );
       scaleTable = formatScale(await benchUserScale(server, database.url, admin.login.accessToken, { identifier: email, password }));
     }
+    let auditTable: string | undefined;
+    if (wanted("audit")) {
+      const admin = await server.client.ok<{ login: { accessToken: string } }, unknown>(
+        "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
+        { input: { identifier: "bench-admin@example.com", password: "bench-admin-password" } },
+      );
+      auditTable = formatScale(await benchAuditScale(server, database.url, admin.login.accessToken), "events");
+    }
     const width = Math.max(0, ...rows.map((row) => row.name.length));
     process.stdout.write(`\nbench: ${DURATION_S}s each, ${os.availableParallelism()} cores, PostgreSQL + Redis\n`);
     for (const row of rows) {
@@ -204,6 +214,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  resident memory, PostgreSQL + Redis: ${formatMb(restingMb)} at rest, ${formatMb(residentMb(server.child.pid))} after the loads above\n`);
     if (wanted("memory")) process.stdout.write(`  resident memory, embedded (PGlite): ${await embeddedMemory()}\n`);
     if (scaleTable) process.stdout.write(`\nscale (one request at a time):\n${scaleTable}\n`);
+    if (auditTable) process.stdout.write(`\naudit trail scale (one request at a time):\n${auditTable}\n`);
     process.stdout.write("\n");
     if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
   } finally {
@@ -212,7 +223,7 @@ async function main(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   // In-process and CPU-bound: after the server is gone, so nothing competes with it.
-  if (wanted("evaluator")) process.stdout.write(`${formatComparison(await compareEvaluators())}\n`);
+  if (wanted("evaluator")) process.stdout.write(`${formatComparison(await compareEvaluators())}\n${formatEvaluatorScale(evaluatorScale())}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -116,16 +116,16 @@ export async function benchUserScale(
   return rows;
 }
 
-/** The table of `npm run bench`: one line per query, one column per size. */
-export function formatScale(rows: readonly ScaleRow[]): string {
+/** The table of `npm run bench`: one line per query, one column per size (of `unit`). */
+export function formatScale(rows: readonly ScaleRow[], unit = "users"): string {
   const sizes = [...new Set(rows.map((row) => row.size))];
   const names = [...new Set(rows.map((row) => row.name))];
   const width = Math.max(...names.map((name) => name.length));
-  const header = `  ${"p50 / p99 ms".padEnd(width)}  ${sizes.map((size) => `${size.toLocaleString("en")} users`.padStart(18)).join("")}`;
+  const header = `  ${"p50 / p99 ms".padEnd(width)}  ${sizes.map((size) => `${size.toLocaleString("en")} ${unit}`.padStart(20)).join("")}`;
   const lines = names.map((name) => {
     const cells = sizes.map((size) => {
       const row = rows.find((entry) => entry.size === size && entry.name === name);
-      return (row ? `${row.p50.toFixed(1)} / ${row.p99.toFixed(1)}` : "-").padStart(18);
+      return (row ? `${row.p50.toFixed(1)} / ${row.p99.toFixed(1)}` : "-").padStart(20);
     });
     return `  ${name.padEnd(width)}  ${cells.join("")}`;
   });

@@ -29,7 +29,8 @@ import { systemClock, type Clock } from "../clock";
 export interface AuditEventPage {
   edges: { cursor: string; node: AuditEventRow }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
+  /** Counts every match: a pass over all of them, so only when a client asks (`totalCount`). */
+  countAll(): Promise<number>;
 }
 
 export type AuditExportFormat = "ndjson" | "csv";
@@ -94,15 +95,12 @@ export function createAuditService(deps: { db: Db; clock?: Clock; exportPageSize
       const filter = parseAuditFilter(args.filter);
       const first = parsePageSize(args.first);
       const beforeSeq = args.after === null || args.after === undefined ? undefined : decodeCursor(args.after);
-      const [page, totalCount] = await Promise.all([
-        findAuditPageNewestFirst(db, filter, { first, beforeSeq }),
-        countAuditEvents(db, filter),
-      ]);
+      const page = await findAuditPageNewestFirst(db, filter, { first, beforeSeq });
       const edges = page.rows.map((node) => ({ cursor: encodeCursor(node.seq), node }));
       return {
         edges,
         pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
-        totalCount,
+        countAll: () => countAuditEvents(db, filter),
       };
     },
 

@@ -8,7 +8,7 @@ import { AuthResolver } from "../resolvers/auth.resolver";
 import { MfaResolver } from "../resolvers/mfa.resolver";
 import { SessionResolver } from "../resolvers/session.resolver";
 import { AgentResolver } from "../resolvers/agent.resolver";
-import { AuditResolver } from "../resolvers/audit.resolver";
+import { AuditEventConnectionResolver, AuditResolver } from "../resolvers/audit.resolver";
 import { PolicyResolver } from "../resolvers/policy.resolver";
 import { RoleResolver } from "../resolvers/role.resolver";
 import { UserAdminResolver, UserConnectionResolver } from "../resolvers/user-admin.resolver";
@@ -20,7 +20,7 @@ import { DIRECTIVES } from "../schema/directives";
 import { enforceArgumentRules } from "./argument-rules";
 import { enforceAuthDirectives } from "./auth-enforcement";
 
-export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, UserConnectionResolver, SessionResolver, RoleResolver, AuditResolver, AgentResolver, PolicyResolver, AgentActionResolver, SpendResolver, RunResolver, AgentActionRunResolver, AuditEventRunResolver, WebhookResolver] as const;
+export const RESOLVERS = [AuthResolver, AccountResolver, MfaResolver, UserResolver, UserAdminResolver, UserConnectionResolver, SessionResolver, RoleResolver, AuditResolver, AuditEventConnectionResolver, AgentResolver, PolicyResolver, AgentActionResolver, SpendResolver, RunResolver, AgentActionRunResolver, AuditEventRunResolver, WebhookResolver] as const;
 
 /**
  * The executable schema: type-graphql classes plus the `@auth` enforcement. Input checks

@@ -80,7 +80,7 @@ export interface DecisionCore {
   /** Every applicable cap; empty only for an invalid cost. */
   caps: CapCheck[];
   /** The policies this decision considered, broadest scope first. */
-  policies: PolicyRef[];
+  policies: readonly PolicyRef[];
 }
 
 export interface Decision extends DecisionCore {

@@ -35,7 +35,7 @@ import { resolveLayeredCaps } from "./cap-resolution";
 import type { CapCheck, Decision, DecisionCore, Reason } from "./decision-types";
 import { resolveLayeredRules } from "./layered-resolution";
 import { matchesPattern, validateActionName } from "./pattern";
-import { policyRef, preparedFor, type ChainInput, type ChainParts } from "./policy-chain";
+import { preparedFor, type ChainInput, type ChainParts } from "./policy-chain";
 import {
   capKey,
   capSubject,
@@ -95,7 +95,7 @@ export function counterKeys(decision: DecisionCore): string[] {
 
 /** One pass of the evaluation over `parts`, already selected, sorted and split. */
 function decide(parts: ChainParts, request: ActionRequest, spend: SpendView, now: Date): DecisionCore {
-  const refs = parts.all.map(policyRef);
+  const refs = parts.refs;
   const cost: unknown = request.estimatedCost;
   if (typeof cost !== "bigint" || cost < 0n) {
     return { outcome: "DENIED", reasons: [invalidCostReason(cost)], decidingRule: null, caps: [], policies: refs };

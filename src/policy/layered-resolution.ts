@@ -30,9 +30,10 @@ export interface LayeredRules {
   limitRules: RuleRef[];
 }
 
-export function resolveLayeredRules(parts: Pick<ChainParts, "overrides" | "layers">, action: string): LayeredRules {
-  const chain = resolveRules(parts.overrides, action);
-  const layers = parts.layers.length === 0 ? [] : parts.layers.map((layer) => resolveRules([layer], action)).filter((layer) => layer.decidingRule !== null);
+export function resolveLayeredRules(parts: Pick<ChainParts, "overrideRules" | "layerRules">, action: string): LayeredRules {
+  const chain = resolveRules(parts.overrideRules, action);
+  const layers =
+    parts.layerRules.length === 0 ? [] : parts.layerRules.map((layer) => resolveRules(layer, action)).filter((layer) => layer.decidingRule !== null);
   if (layers.length === 0) return { chain, layers, decidingRule: chain.decidingRule, restricted: null, limitRules: chain.limitRules };
   let decidingRule = chain.decidingRule;
   let restricted: RuleRef | null = null;

@@ -5,6 +5,7 @@
  */
 import type { PolicyRef } from "./decision-types";
 import { scopeRank, type ActionRequest, type Policy } from "./policy-types";
+import { RuleIndex } from "./rule-index";
 import { compareStrings } from "./rule-resolution";
 
 /**
@@ -44,19 +45,29 @@ export function policyRef(policy: Policy): PolicyRef {
  * layer's `llm.* DENY`). Both lists are sorted (comparePolicies).
  */
 export interface ChainParts {
-  /** Every policy considered, sorted: the decision's `policies`. */
+  /** Every policy considered, sorted. */
   all: Policy[];
+  /** Their refs: the decision's `policies` (shared by every decision on these parts, so frozen). */
+  refs: readonly PolicyRef[];
   overrides: Policy[];
   layers: Policy[];
+  /** The action rules of `overrides`, and of each layer, by pattern. */
+  overrideRules: RuleIndex;
+  layerRules: RuleIndex[];
 }
 
 /** Splits `policies` (already selected) by authority; sorts them. */
 export function splitChain(policies: readonly Policy[]): ChainParts {
   const all = [...policies].sort(comparePolicies);
+  const overrides = all.filter((policy) => policy.authority !== "RESTRICTION");
+  const layers = all.filter((policy) => policy.authority === "RESTRICTION");
   return {
     all,
-    overrides: all.filter((policy) => policy.authority !== "RESTRICTION"),
-    layers: all.filter((policy) => policy.authority === "RESTRICTION"),
+    refs: Object.freeze(all.map((policy) => Object.freeze(policyRef(policy)))),
+    overrides,
+    layers,
+    overrideRules: new RuleIndex(overrides),
+    layerRules: layers.map((layer) => new RuleIndex([layer])),
   };
 }
 

@@ -17,7 +17,7 @@
  * Every choice is made under a total order, so the input order of policies and rules never
  * matters.
  */
-import { matchesPattern, specificity } from "./pattern";
+import { specificity } from "./pattern";
 import {
   effectRank,
   scopeRank,
@@ -29,6 +29,7 @@ import {
   type PolicyScope,
   type RuleEffect,
 } from "./policy-types";
+import type { RuleIndex } from "./rule-index";
 
 /** A rule together with the policy version it came from: everything a reviewer needs. */
 export interface RuleRef extends PolicyPart {
@@ -143,14 +144,12 @@ function floors(matched: readonly RuleRef[]): RuleRef[] {
 }
 
 /**
- * Resolves the rules of `policies` (already reduced to the ones that count: enabled,
- * applicable, of the evaluated modes) for `action`. Pure; the result is independent of the
- * order of `policies` and of their rules.
+ * Resolves the rules of some policies (already reduced to the ones that count: enabled,
+ * applicable, of the evaluated modes; see `RuleIndex`) for `action`. Pure; the result is
+ * independent of the order of the policies and of their rules.
  */
-export function resolveRules(policies: readonly Policy[], action: string): RuleResolution {
-  const matched = policies
-    .flatMap((policy) => policy.rules.filter((rule) => matchesPattern(rule.pattern, action)).map((rule) => ruleRef(policy, rule)))
-    .sort(compareRulesInChain);
+export function resolveRules(rules: RuleIndex, action: string): RuleResolution {
+  const matched = rules.matching(action).sort(compareRulesInChain);
   if (matched.length === 0) return { ...NO_MATCH };
   const topScope = Math.max(...matched.map((rule) => scopeRank(rule.scope)));
   const inScope = matched.filter((rule) => scopeRank(rule.scope) === topScope);

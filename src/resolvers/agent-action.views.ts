@@ -68,7 +68,7 @@ export function decisionView(core: DecisionCore, sight: SpendSight): DecisionVie
         sight,
       ),
     ),
-    policies: core.policies,
+    policies: [...core.policies],
   };
 }
 

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Int, Query, Resolver } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
 import type { AuditEventRow, ChainVerification } from "../audit/audit-query";
 import type { GraphQLContext } from "../graphql/context";
 import {
@@ -86,5 +86,14 @@ export class AuditResolver {
     const principal = await ctx.auth.require();
     const result = await ctx.services.audit.verifyChain(principal, { fromSeq, toSeq, afterHash, fromCheckpoint });
     return toVerificationView(result);
+  }
+}
+
+/** A page's `totalCount`: counting every match costs a pass over all of them, so only when selected. */
+@Resolver(() => AuditEventConnection)
+export class AuditEventConnectionResolver {
+  @FieldResolver(() => Int, { description: "Events matching the filter, over all pages." })
+  totalCount(@Root() connection: AuditEventConnection): Promise<number> {
+    return connection.countAll();
   }
 }

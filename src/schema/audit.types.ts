@@ -132,8 +132,8 @@ export class AuditEventConnection {
   @Field(() => AuditPageInfo)
   pageInfo!: AuditPageInfo;
 
-  @Field(() => Int, { description: "Events matching the filter, over all pages." })
-  totalCount!: number;
+  /** Counts every match (`totalCount`, resolved only when asked for: resolvers/audit.resolver.ts). */
+  countAll!: () => Promise<number>;
 }
 
 @ObjectType()
