@@ -141,3 +141,67 @@ export async function benchDecisionProcesses(servers: readonly ServerProcess[], 
   }
   return rows;
 }
+
+export interface PolicyScaleRow {
+  policies: number;
+  decisions: Measured;
+  /** One decision right after a GLOBAL policy change: every chain is loaded again. */
+  reload: { p50: number; p99: number };
+}
+
+/**
+ * Decisions as the platform's policies grow to 10, 1,000 and 10,000 (BENCH_SCALE_POLICIES):
+ * the bench agent's chain stays the same (GLOBAL, its owner's USER policy and its AGENT
+ * policy), the others (AGENT, USER and ROLE policies of other principals, five rules each)
+ * are written by SQL. Steady decisions use the chain cached per agent; after a GLOBAL change
+ * every chain is loaded again, through the (scope, scope_id) index.
+ */
+export async function benchPolicyScale(server: ServerProcess, databaseUrl: string, adminToken: string, key: string): Promise<PolicyScaleRow[]> {
+  const sizes = (process.env.BENCH_SCALE_POLICIES ?? "10,1000,10000").split(",").map(Number);
+  const body = JSON.stringify({
+    query: `mutation ($input: AgentActionInput!) { submitAgentAction(input: $input) { id status } }`,
+    variables: { input: { action: "llm.completion", estimatedCost: "1250" } },
+  });
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
+  const rows: PolicyScaleRow[] = [];
+  try {
+    for (const size of sizes) {
+      const [{ count } = { count: 0 }] = await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM policies WHERE deleted_at IS NULL`;
+      if (count < size) {
+        await sql`
+          INSERT INTO policies (name, scope, scope_id, rules)
+          SELECT 'seeded ' || g, s.scope::policy_scope, CASE s.scope WHEN 'ROLE' THEN 'role-' || (g % 50) ELSE gen_random_uuid()::text END,
+            (SELECT jsonb_agg(jsonb_build_object('id', 'r' || r, 'pattern', 'svc' || ((g + r) % 97) || '.*', 'effect', CASE WHEN r % 3 = 0 THEN 'DENY' ELSE 'ALLOW' END,
+              'maxCostPerAction', NULL, 'locked', false)) FROM generate_series(1, 5) AS r)
+          FROM generate_series(${count}::int, ${size - 1}::int) AS g
+          CROSS JOIN LATERAL (SELECT (ARRAY['AGENT', 'AGENT', 'USER', 'ROLE'])[1 + g % 4] AS scope) AS s`;
+        await sql`VACUUM ANALYZE policies`;
+      }
+      const decisions = await load(`decisions with ${size} policies`, server.url, { body, headers: { authorization: `Bearer ${key}` } }, server.child.pid);
+      const times: number[] = [];
+      for (let sample = 0; sample < 20; sample += 1) {
+        await gql(server, adminToken, `mutation ($id: ID!, $input: PolicyInput!) { updatePolicy(id: $id, input: $input) { id } }`, {
+          id: DEFAULT_POLICY_ID,
+          input: { name: "Default", scope: "GLOBAL", rules: [{ pattern: "llm.*", effect: "ALLOW" }], caps: [{ per: "GLOBAL", window: "DAY", limit: HUGE }] },
+        });
+        const started = performance.now();
+        await gql(server, key, `mutation ($input: AgentActionInput!) { submitAgentAction(input: $input) { id status } }`, { input: { action: "llm.completion", estimatedCost: "1250" } });
+        times.push(performance.now() - started);
+      }
+      times.sort((a, b) => a - b);
+      rows.push({ policies: size, decisions, reload: { p50: times[10]!, p99: times[19]! } });
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  return rows;
+}
+
+export function formatPolicyScale(rows: readonly PolicyScaleRow[]): string {
+  const lines = rows.map(
+    (row) =>
+      `  ${row.policies.toLocaleString("en-US").padStart(7)} policies   ${row.decisions.rps.toFixed(0).padStart(6)} decisions/s, p99 ${row.decisions.p99.toFixed(1)} ms   ` +
+      `first decision after a GLOBAL change: p50 ${row.reload.p50.toFixed(1)} ms, p99 ${row.reload.p99.toFixed(1)} ms`,
+  );
+  return ["decisions by policies in the platform (one agent's chain of 3):", ...lines].join("\n");
+}

@@ -1,17 +1,19 @@
 /**
  * How the audit query and chain verification grow with the trail: the trail is extended to
  * each size in turn (100,000, 1,000,000 and 5,000,000 events by default; BENCH_SCALE_AUDIT
- * to change), each row chained to the one before it as the recorder chains them (its hash
- * computed here, written by SQL in batches), then an admin asks, one request at a time:
+ * to change), each row chained to the one before it by the recorder's own database function, in
+ * batches of 4,000, then an admin asks, one request at a time:
  * the newest page, a page from the middle (keyset cursor), one actor's events, one rare
- * action, an action prefix, an hour's window, and one actor's `totalCount`; p50 and p99
+ * action, an action prefix, a minute's window, and one actor's `totalCount`; p50 and p99
  * over SAMPLES requests each. Verification is timed once per size: the full walk (every
  * event, linear by nature) and a routine check from the latest checkpoint after 1,000 new
  * events, which must read only those.
  */
 import crypto from "node:crypto";
 import postgres from "postgres";
-import { hashAuditContent, type AuditContent } from "../src/audit/audit-chain";
+import type { AuditAction } from "../src/audit/audit-actions";
+import { AUDIT_CHAIN_LOCK_KEY, auditBatchRows, type AuditEntry } from "../src/audit/audit-recorder";
+import type { RequestMeta } from "../src/request-meta";
 import type { ServerProcess } from "../tests/support/server-process";
 
 const SIZES = (process.env.BENCH_SCALE_AUDIT ?? "100000,1000000,5000000").split(",").map(Number);
@@ -22,7 +24,7 @@ const BATCH = 4_000;
 const STEP_MS = 10;
 const ACTORS = 20_000;
 /** What the seeded trail is made of: mostly decisions and sign-ins, a few rare events. */
-const ACTIONS: [string, number][] = [
+const ACTIONS: [AuditAction, number][] = [
   ["agent.action.decided", 0.6],
   ["auth.login.succeeded", 0.2],
   ["auth.token.refreshed", 0.15],
@@ -50,7 +52,7 @@ async function head(sql: postgres.Sql): Promise<Head> {
   return row ? { seq: BigInt(row.seq), hash: row.hash, at: row.at.getTime() } : { seq: 0n, hash: null, at: Date.now() };
 }
 
-function actionAt(roll: number): string {
+function actionAt(roll: number): AuditAction {
   let sum = 0;
   for (const [action, share] of ACTIONS) {
     sum += share;
@@ -59,49 +61,29 @@ function actionAt(roll: number): string {
   return ACTIONS[0]![0];
 }
 
-/** Appends `count` chained events after the current head, in batches. */
+/**
+ * Appends `count` events after the current head, in batches, through the database function
+ * the recorder uses (it takes the chain lock and hashes each row onto the one before).
+ */
 async function appendEvents(sql: postgres.Sql, count: number, startAt: number): Promise<number> {
-  let { hash: prevHash } = await head(sql);
   let at = startAt;
   for (let done = 0; done < count; done += BATCH) {
-    const rows = [];
+    const entries: { meta: RequestMeta; entry: AuditEntry }[] = [];
     for (let i = 0; i < Math.min(BATCH, count - done); i += 1) {
       at += STEP_MS;
-      const actor = `actor-${crypto.randomInt(ACTORS)}`;
-      const content: AuditContent = {
-        id: crypto.randomUUID(),
-        occurredAt: new Date(at),
-        actorType: "user",
-        actorId: actor,
-        action: actionAt(Math.random()),
-        targetType: "agent_action",
-        targetId: crypto.randomUUID(),
-        outcome: "success",
-        ip: "10.0.0.1",
-        userAgent: "seeded",
-        requestId: null,
-        details: { cost: String(crypto.randomInt(10_000)) },
-      };
-      const hash = hashAuditContent(prevHash, content);
-      rows.push({
-        id: content.id,
-        occurred_at: content.occurredAt,
-        actor_type: content.actorType,
-        actor_id: content.actorId,
-        action: content.action,
-        target_type: content.targetType,
-        target_id: content.targetId,
-        outcome: content.outcome,
-        ip: content.ip,
-        user_agent: content.userAgent,
-        request_id: content.requestId,
-        details: sql.json(content.details as postgres.JSONValue),
-        prev_hash: prevHash,
-        hash,
+      entries.push({
+        meta: { requestId: "seeded", ip: "10.0.0.1", userAgent: "seeded" },
+        entry: {
+          actor: { type: "user", id: `actor-${crypto.randomInt(ACTORS)}` },
+          action: actionAt(Math.random()),
+          outcome: "success",
+          target: { type: "agent_action", id: crypto.randomUUID() },
+          details: { cost: String(crypto.randomInt(10_000)) },
+          at: new Date(at),
+        },
       });
-      prevHash = hash;
     }
-    await sql`INSERT INTO audit_events ${sql(rows)}`;
+    await sql`SELECT audit_append_batch(${AUDIT_CHAIN_LOCK_KEY}, ${sql.json(auditBatchRows(entries) as postgres.JSONValue)})`;
   }
   return at;
 }
@@ -126,7 +108,8 @@ const PAGE = `query ($filter: AuditFilter, $after: String) { audit(first: 50, fi
 const COUNT = `query ($filter: AuditFilter) { audit(first: 1, filter: $filter) { totalCount } }`;
 const VERIFY = `query ($fromCheckpoint: Boolean) { verifyAuditChain(fromCheckpoint: $fromCheckpoint) { ok checked } }`;
 
-export async function benchAuditScale(server: ServerProcess, databaseUrl: string, adminToken: string): Promise<AuditScaleRow[]> {
+/** `signIn` gives a fresh admin access token: seeding a size outlasts one. */
+export async function benchAuditScale(server: ServerProcess, databaseUrl: string, signIn: () => Promise<string>): Promise<AuditScaleRow[]> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
   const rows: AuditScaleRow[] = [];
   try {
@@ -136,19 +119,21 @@ export async function benchAuditScale(server: ServerProcess, databaseUrl: string
       const [{ count } = { count: 0 }] = await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM audit_events`;
       if (count < size) at = await appendEvents(sql, size - count, at);
       await sql`VACUUM ANALYZE audit_events`;
+      const adminToken = await signIn();
       const measure = async (name: string, query: string, variables: unknown, samples?: number) => {
         const { p50, p99 } = await latencies(server, adminToken, query, variables, samples);
         rows.push({ size, name, p50, p99 });
       };
       const { seq: top } = await head(sql);
       const [actor] = await sql<{ actor: string }[]>`SELECT actor_id AS actor FROM audit_events WHERE seq = ${String(top / 2n)}`;
-      const hourEnd = new Date(at - size * STEP_MS * 0.5);
+      const windowEnd = new Date(at - size * STEP_MS * 0.5);
       await measure("audit: newest page (50)", PAGE, {});
       await measure("audit: a page from the middle (keyset)", PAGE, { after: Buffer.from((top / 2n).toString()).toString("base64url") });
       await measure("audit: one actor's events", PAGE, { filter: { actorId: actor!.actor } });
       await measure(`audit: a rare action (${RARE_ACTION})`, PAGE, { filter: { action: RARE_ACTION } });
       await measure("audit: an action prefix (auth.login.*)", PAGE, { filter: { action: "auth.login.*" } });
-      await measure("audit: an hour's window", PAGE, { filter: { from: new Date(hourEnd.getTime() - 3_600_000).toISOString(), to: hourEnd.toISOString() } });
+      // 6,000 events at the seeded density (100 a second): a busy minute.
+      await measure("audit: a minute's window, mid-trail", PAGE, { filter: { from: new Date(windowEnd.getTime() - 60_000).toISOString(), to: windowEnd.toISOString() } });
       await measure("audit: one actor's totalCount", COUNT, { filter: { actorId: actor!.actor } });
       // Once each: a full walk reads every event (and leaves a checkpoint at the head).
       await measure("verify: the whole chain", VERIFY, { fromCheckpoint: false }, 1);

@@ -113,7 +113,7 @@ const SCOPE_PLAN = [
 ] as const;
 
 /** A small seeded generator (xorshift32): the same rule set and requests on every run. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0 || 1;
   return () => {
     state ^= state << 13;

@@ -11,6 +11,7 @@
  */
 import { evaluate, prepareChain } from "../src/policy/evaluator";
 import type { ActionRequest, ActionRule, Policy, SpendView } from "../src/policy/policy-types";
+import { seededRandom } from "./evaluator-compare";
 
 const EMPTY_SPEND: SpendView = new Map();
 const NOW = new Date("2025-01-15T12:00:00.000Z");
@@ -31,18 +32,6 @@ export interface ScaleRow {
   preparedNs: number;
   rawNs: number;
   allowedShare: number;
-}
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
 }
 
 /** The chain: services grow with the rule count (20 rules a service), so names stay distinct. */
@@ -94,7 +83,7 @@ function nsPerDecision(chain: Parameters<typeof evaluate>[0], requests: readonly
 
 export function evaluatorScale(sizes: readonly number[] = [1_000, 10_000, 100_000]): ScaleRow[] {
   return sizes.map((rules) => {
-    const random = seeded(rules);
+    const random = seededRandom(rules);
     const { policies, services } = chainOf(rules, random);
     const requests = requestsOf(REQUESTS, services, random);
     const prepared = prepareChain(policies, TARGET);

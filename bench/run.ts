@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { hash, verify } from "@node-rs/bcrypt";
-import { benchAgentActions, benchDecisionProcesses } from "./agent-actions";
+import { benchAgentActions, benchDecisionProcesses, benchPolicyScale, formatPolicyScale } from "./agent-actions";
 import { formatMb, residentMb } from "./memory";
 import { benchUserScale, formatScale } from "./scale";
 import { benchAuditScale } from "./audit-scale";
@@ -22,7 +22,7 @@ import { PROJECT_ROOT } from "../src/paths";
 const BCRYPT_COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 /**
  * BENCH_ONLY=actions,evaluator runs only those sections (identity, login, actions, processes
- * (with actions), memory, scale, audit, evaluator).
+ * (with actions), policies (with actions), memory, scale, audit, evaluator).
  */
 const ONLY = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 const wanted = (section: string) => !ONLY || ONLY.includes(section);
@@ -154,6 +154,7 @@ async function main(): Promise<void> {
       rows.push(ceiling, login);
       ratios.push(`login / bcrypt ceiling              ${(login.rps / ceiling.rps).toFixed(2)}   (target >= 0.9)`);
     }
+    let policyTable: string | undefined;
     if (wanted("actions")) {
       const admin = await server.client.ok<{ login: { accessToken: string } }, unknown>(
         "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
         }
       }
       if (result.denied > 0) process.exitCode = 1;
+      if (wanted("policies")) policyTable = formatPolicyScale(await benchPolicyScale(server, database.url, admin.login.accessToken, result.key));
     }
     // Last: it fills the database, which the sections above should not see.
     let scaleTable: string | undefined;
@@ -197,11 +199,14 @@ async function main(): Promise<void> {
     }
     let auditTable: string | undefined;
     if (wanted("audit")) {
-      const admin = await server.client.ok<{ login: { accessToken: string } }, unknown>(
-        "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
-        { input: { identifier: "bench-admin@example.com", password: "bench-admin-password" } },
-      );
-      auditTable = formatScale(await benchAuditScale(server, database.url, admin.login.accessToken), "events");
+      const signIn = async () =>
+        (
+          await server.client.ok<{ login: { accessToken: string } }, unknown>(
+            "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
+            { input: { identifier: "bench-admin@example.com", password: "bench-admin-password" } },
+          )
+        ).login.accessToken;
+      auditTable = formatScale(await benchAuditScale(server, database.url, signIn), "events");
     }
     const width = Math.max(0, ...rows.map((row) => row.name.length));
     process.stdout.write(`\nbench: ${DURATION_S}s each, ${os.availableParallelism()} cores, PostgreSQL + Redis\n`);
@@ -214,6 +219,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  resident memory, PostgreSQL + Redis: ${formatMb(restingMb)} at rest, ${formatMb(residentMb(server.child.pid))} after the loads above\n`);
     if (wanted("memory")) process.stdout.write(`  resident memory, embedded (PGlite): ${await embeddedMemory()}\n`);
     if (scaleTable) process.stdout.write(`\nscale (one request at a time):\n${scaleTable}\n`);
+    if (policyTable) process.stdout.write(`\n${policyTable}\n`);
     if (auditTable) process.stdout.write(`\naudit trail scale (one request at a time):\n${auditTable}\n`);
     process.stdout.write("\n");
     if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
