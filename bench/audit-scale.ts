@@ -14,7 +14,9 @@ import postgres from "postgres";
 import type { AuditAction } from "../src/audit/audit-actions";
 import { AUDIT_CHAIN_LOCK_KEY, auditBatchRows, type AuditEntry } from "../src/audit/audit-recorder";
 import type { RequestMeta } from "../src/request-meta";
+import { encodeCursor } from "../src/audit/audit-filter";
 import type { ServerProcess } from "../tests/support/server-process";
+import { latencies, type ScaleRow } from "./scale";
 
 const SIZES = (process.env.BENCH_SCALE_AUDIT ?? "100000,1000000,5000000").split(",").map(Number);
 const SAMPLES = Number(process.env.BENCH_SCALE_SAMPLES ?? 200);
@@ -33,23 +35,10 @@ const ACTIONS: [AuditAction, number][] = [
 ];
 const RARE_ACTION = "auth.password.changed";
 
-export interface AuditScaleRow {
-  size: number;
-  name: string;
-  p50: number;
-  p99: number;
-}
-
-interface Head {
-  seq: bigint;
-  hash: string | null;
-  at: number;
-}
-
-async function head(sql: postgres.Sql): Promise<Head> {
-  const [row] = await sql<{ seq: string; hash: string | null; at: Date }[]>`
-    SELECT seq::text AS seq, hash, occurred_at AS at FROM audit_events ORDER BY seq DESC LIMIT 1`;
-  return row ? { seq: BigInt(row.seq), hash: row.hash, at: row.at.getTime() } : { seq: 0n, hash: null, at: Date.now() };
+/** The highest seq written so far. */
+async function headSeq(sql: postgres.Sql): Promise<bigint> {
+  const [row] = await sql<{ seq: string | null }[]>`SELECT max(seq)::text AS seq FROM audit_events`;
+  return BigInt(row?.seq ?? 0);
 }
 
 function actionAt(roll: number): AuditAction {
@@ -88,30 +77,14 @@ async function appendEvents(sql: postgres.Sql, count: number, startAt: number): 
   return at;
 }
 
-async function latencies(server: ServerProcess, token: string, query: string, variables: unknown, samples = SAMPLES): Promise<{ p50: number; p99: number; data: unknown }> {
-  const body = JSON.stringify({ query, variables });
-  const times: number[] = [];
-  let data: unknown;
-  for (let i = 0; i < samples; i += 1) {
-    const started = performance.now();
-    const response = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body });
-    const result = (await response.json()) as { data?: unknown; errors?: unknown };
-    if (!response.ok || result.errors) throw new Error(`audit scale query failed: ${JSON.stringify(result.errors)}`);
-    times.push(performance.now() - started);
-    data = result.data;
-  }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length / 2)]!, p99: times[Math.floor(times.length * 0.99)]!, data };
-}
-
 const PAGE = `query ($filter: AuditFilter, $after: String) { audit(first: 50, filter: $filter, after: $after) { edges { node { id action } } } }`;
 const COUNT = `query ($filter: AuditFilter) { audit(first: 1, filter: $filter) { totalCount } }`;
 const VERIFY = `query ($fromCheckpoint: Boolean) { verifyAuditChain(fromCheckpoint: $fromCheckpoint) { ok checked } }`;
 
 /** `signIn` gives a fresh admin access token: seeding a size outlasts one. */
-export async function benchAuditScale(server: ServerProcess, databaseUrl: string, signIn: () => Promise<string>): Promise<AuditScaleRow[]> {
+export async function benchAuditScale(server: ServerProcess, databaseUrl: string, signIn: () => Promise<string>): Promise<ScaleRow[]> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
-  const rows: AuditScaleRow[] = [];
+  const rows: ScaleRow[] = [];
   try {
     // Seeded time runs from well before now, so every size stays in the past.
     let at = Date.now() - (Math.max(...SIZES) + 10_000) * STEP_MS;
@@ -124,11 +97,11 @@ export async function benchAuditScale(server: ServerProcess, databaseUrl: string
         const { p50, p99 } = await latencies(server, adminToken, query, variables, samples);
         rows.push({ size, name, p50, p99 });
       };
-      const { seq: top } = await head(sql);
+      const top = await headSeq(sql);
       const [actor] = await sql<{ actor: string }[]>`SELECT actor_id AS actor FROM audit_events WHERE seq = ${String(top / 2n)}`;
       const windowEnd = new Date(at - size * STEP_MS * 0.5);
       await measure("audit: newest page (50)", PAGE, {});
-      await measure("audit: a page from the middle (keyset)", PAGE, { after: Buffer.from((top / 2n).toString()).toString("base64url") });
+      await measure("audit: a page from the middle (keyset)", PAGE, { after: encodeCursor(top / 2n) });
       await measure("audit: one actor's events", PAGE, { filter: { actorId: actor!.actor } });
       await measure(`audit: a rare action (${RARE_ACTION})`, PAGE, { filter: { action: RARE_ACTION } });
       await measure("audit: an action prefix (auth.login.*)", PAGE, { filter: { action: "auth.login.*" } });

@@ -106,6 +106,14 @@ async function main(): Promise<void> {
       { input: { email, password } },
     );
     const token = registered.register.accessToken;
+    /** A fresh access token of the bootstrap admin (a long section outlasts one). */
+    const signInAdmin = async () =>
+      (
+        await server.client.ok<{ login: { accessToken: string } }, unknown>(
+          "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
+          { input: { identifier: serverEnv.BOOTSTRAP_ADMIN_EMAIL, password: serverEnv.BOOTSTRAP_ADMIN_PASSWORD } },
+        )
+      ).login.accessToken;
     const body = (query: string, variables?: unknown) => JSON.stringify({ query, variables });
 
     const rows: Measured[] = [];
@@ -156,12 +164,9 @@ async function main(): Promise<void> {
     }
     let policyTable: string | undefined;
     if (wanted("actions")) {
-      const admin = await server.client.ok<{ login: { accessToken: string } }, unknown>(
-        "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
-        { input: { identifier: "bench-admin@example.com", password: "bench-admin-password" } },
-      );
+      const adminToken = await signInAdmin();
       const result = await benchAgentActions(server, database.url, {
-        adminToken: admin.login.accessToken,
+        adminToken: adminToken,
         ownerToken: token,
         ownerId: registered.register.user.id,
       });
@@ -186,27 +191,17 @@ async function main(): Promise<void> {
         }
       }
       if (result.denied > 0) process.exitCode = 1;
-      if (wanted("policies")) policyTable = formatPolicyScale(await benchPolicyScale(server, database.url, admin.login.accessToken, result.key));
+      if (wanted("policies")) policyTable = formatPolicyScale(await benchPolicyScale(server, database.url, adminToken, result.key));
     }
     // Last: it fills the database, which the sections above should not see.
     let scaleTable: string | undefined;
     if (wanted("scale")) {
-      const admin = await server.client.ok<{ login: { accessToken: string } }, unknown>(
-        "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
-        { input: { identifier: "bench-admin@example.com", password: "bench-admin-password" } },
-      );
-      scaleTable = formatScale(await benchUserScale(server, database.url, admin.login.accessToken, { identifier: email, password }));
+      const adminToken = await signInAdmin();
+      scaleTable = formatScale(await benchUserScale(server, database.url, adminToken, { identifier: email, password }));
     }
     let auditTable: string | undefined;
     if (wanted("audit")) {
-      const signIn = async () =>
-        (
-          await server.client.ok<{ login: { accessToken: string } }, unknown>(
-            "mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }",
-            { input: { identifier: "bench-admin@example.com", password: "bench-admin-password" } },
-          )
-        ).login.accessToken;
-      auditTable = formatScale(await benchAuditScale(server, database.url, signIn), "events");
+      auditTable = formatScale(await benchAuditScale(server, database.url, signInAdmin), "events");
     }
     const width = Math.max(0, ...rows.map((row) => row.name.length));
     process.stdout.write(`\nbench: ${DURATION_S}s each, ${os.availableParallelism()} cores, PostgreSQL + Redis\n`);

@@ -20,7 +20,8 @@ export interface ScaleRow {
   p99: number;
 }
 
-async function latencies(server: ServerProcess, token: string, query: string, variables: unknown, samples = SAMPLES): Promise<{ p50: number; p99: number }> {
+/** p50 and p99 of `samples` requests of `query`, one at a time; any error fails the bench. */
+export async function latencies(server: ServerProcess, token: string, query: string, variables: unknown, samples = SAMPLES): Promise<{ p50: number; p99: number }> {
   const body = JSON.stringify({ query, variables });
   const times: number[] = [];
   for (let i = 0; i < samples; i += 1) {

@@ -3,7 +3,6 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from "@apollo/
 import type { GraphQLContext } from "../graphql/context";
 import type { Logger } from "../logging/logger";
 import { bodyError } from "./body-error";
-import type { Caller } from "./caller";
 import type { GraphqlRequests } from "./graphql-context";
 import type { RequestTracker } from "./request-tracker";
 import { setHeaders, type HeaderList } from "./security-headers";
@@ -12,7 +11,6 @@ export interface GraphqlEndpointDeps {
   apollo: ApolloServer<GraphQLContext>;
   graphql: GraphqlRequests;
   track: RequestTracker;
-  callerOf(req: IncomingMessage): Caller;
   securityHeaders: HeaderList;
   maxBodyBytes: number;
   logger: Logger;
@@ -35,8 +33,7 @@ export function createGraphqlEndpoint(deps: GraphqlEndpointDeps): (req: Incoming
   const { apollo, graphql, logger } = deps;
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const caller = deps.callerOf(req);
-    const meta = deps.track(req, res, caller, "/graphql");
+    const { caller, meta } = deps.track(req, res, "/graphql");
     setHeaders(res, deps.securityHeaders);
     const origin = req.headers.origin;
     // As the cors package answers a non-preflight request: a refused origin gets no CORS headers.

@@ -19,7 +19,7 @@ import { ideAssetsRouter } from "./playground";
 import { inlineScriptHashes, securityHeaderList, securityHeaders } from "./security-headers";
 import { createRefreshCookieWarnings } from "./refresh-cookie-check";
 import { bodyErrorHandler } from "./body-error";
-import { callerOf, compileTrust } from "./caller";
+import { compileTrust } from "./caller";
 import { createGraphqlEndpoint } from "./graphql-endpoint";
 import { createGraphqlRequests } from "./graphql-context";
 import { createRequestTracker, requestTracking } from "./request-tracker";
@@ -48,9 +48,7 @@ export interface HttpDeps {
  */
 export function createHttpHandler(deps: HttpDeps, apollo: ApolloServer<GraphQLContext>): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, logger, metrics } = deps;
-  const trust = compileTrust(config.TRUST_PROXY);
-  const callerFor = (req: IncomingMessage) => callerOf(req, trust);
-  const track = createRequestTracker(logger, metrics);
+  const track = createRequestTracker(logger, metrics, compileTrust(config.TRUST_PROXY));
   const headers = securityHeaderList({ https: config.PUBLIC_URL.startsWith("https:"), inlineScripts: inlineScriptHashes(deps.idePage) });
   const graphql = createGraphqlRequests({
     logger,
@@ -64,12 +62,12 @@ export function createHttpHandler(deps: HttpDeps, apollo: ApolloServer<GraphQLCo
       onProblem: createRefreshCookieWarnings(logger),
     },
   });
-  const endpoint = createGraphqlEndpoint({ apollo, graphql, track, callerOf: callerFor, securityHeaders: headers, maxBodyBytes: config.MAX_REQUEST_BYTES, logger });
+  const endpoint = createGraphqlEndpoint({ apollo, graphql, track, securityHeaders: headers, maxBodyBytes: config.MAX_REQUEST_BYTES, logger });
 
   const app = express();
   app.disable("x-powered-by");
   app.use(securityHeaders(headers));
-  app.use(requestTracking(track, callerFor));
+  app.use(requestTracking(track));
   app.use(healthRoutes(deps.probes, (name, error) => logger.warn({ probe: name, err: error }, "readiness probe failed")));
 
   app.get("/.well-known/jwks.json", (_req, res) => {
