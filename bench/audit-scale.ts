@@ -4,7 +4,8 @@
  * to change), each row chained to the one before it by the recorder's own database function, in
  * batches of 4,000, then an admin asks, one request at a time:
  * the newest page, a page from the middle (keyset cursor), one actor's events, one rare
- * action, an action prefix, a minute's window, and one actor's `totalCount`; p50 and p99
+ * action, an action prefix, an action and a prefix last seen among the oldest events, the
+ * failures, a minute's and an hour's window, and one actor's `totalCount`; p50 and p99
  * over SAMPLES requests each. Verification is timed once per size: the full walk (every
  * event, linear by nature) and a routine check from the latest checkpoint after 1,000 new
  * events, which must read only those.
@@ -34,6 +35,9 @@ const ACTIONS: [AuditAction, number][] = [
   ["auth.password.changed", 0.005],
 ];
 const RARE_ACTION = "auth.password.changed";
+/** Written only among the first OLD_SPAN events: nothing near the head matches it. */
+const OLD_ACTION = "admin.user.created";
+const OLD_SPAN = 50_000;
 
 /** The highest seq written so far. */
 async function headSeq(sql: postgres.Sql): Promise<bigint> {
@@ -41,7 +45,8 @@ async function headSeq(sql: postgres.Sql): Promise<bigint> {
   return BigInt(row?.seq ?? 0);
 }
 
-function actionAt(roll: number): AuditAction {
+function actionAt(roll: number, index: number): AuditAction {
+  if (index < OLD_SPAN && roll < 0.01) return OLD_ACTION;
   let sum = 0;
   for (const [action, share] of ACTIONS) {
     sum += share;
@@ -56,16 +61,19 @@ function actionAt(roll: number): AuditAction {
  */
 async function appendEvents(sql: postgres.Sql, count: number, startAt: number): Promise<number> {
   let at = startAt;
+  let index = Number(await headSeq(sql));
   for (let done = 0; done < count; done += BATCH) {
     const entries: { meta: RequestMeta; entry: AuditEntry }[] = [];
     for (let i = 0; i < Math.min(BATCH, count - done); i += 1) {
       at += STEP_MS;
+      const action = actionAt(Math.random(), index);
+      index += 1;
       entries.push({
         meta: { requestId: "seeded", ip: "10.0.0.1", userAgent: "seeded" },
         entry: {
           actor: { type: "user", id: `actor-${crypto.randomInt(ACTORS)}` },
-          action: actionAt(Math.random()),
-          outcome: "success",
+          action,
+          outcome: action === "auth.login.failed" ? "failure" : "success",
           target: { type: "agent_action", id: crypto.randomUUID() },
           details: { cost: String(crypto.randomInt(10_000)) },
           at: new Date(at),
@@ -105,8 +113,13 @@ export async function benchAuditScale(server: ServerProcess, databaseUrl: string
       await measure("audit: one actor's events", PAGE, { filter: { actorId: actor!.actor } });
       await measure(`audit: a rare action (${RARE_ACTION})`, PAGE, { filter: { action: RARE_ACTION } });
       await measure("audit: an action prefix (auth.login.*)", PAGE, { filter: { action: "auth.login.*" } });
+      await measure(`audit: an action last seen long ago (${OLD_ACTION})`, PAGE, { filter: { action: OLD_ACTION } });
+      await measure("audit: a prefix last seen long ago (admin.*)", PAGE, { filter: { action: "admin.*" } });
+      await measure("audit: failures (outcome FAILURE)", PAGE, { filter: { outcome: "FAILURE" } });
       // 6,000 events at the seeded density (100 a second): a busy minute.
       await measure("audit: a minute's window, mid-trail", PAGE, { filter: { from: new Date(windowEnd.getTime() - 60_000).toISOString(), to: windowEnd.toISOString() } });
+      // 360,000 events: wider than the window probe, so read by the walk from the head.
+      await measure("audit: an hour's window, mid-trail", PAGE, { filter: { from: new Date(windowEnd.getTime() - 3_600_000).toISOString(), to: windowEnd.toISOString() } });
       await measure("audit: one actor's totalCount", COUNT, { filter: { actorId: actor!.actor } });
       // Once each: a full walk reads every event (and leaves a checkpoint at the head).
       await measure("verify: the whole chain", VERIFY, { fromCheckpoint: false }, 1);

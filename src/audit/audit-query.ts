@@ -1,8 +1,9 @@
-import { and, asc, count, desc, eq, gt, gte, like, lt, lte, max, type SQL } from "drizzle-orm";
+import { and, asc, count, gt, lte, max } from "drizzle-orm";
 import type { DbOrTx } from "../db/database";
 import { auditEvents } from "../db/schema";
 import { checkChainedRow, type ChainBreakReason } from "./audit-chain";
-import { actionPrefix, type AuditFilter } from "./audit-filter";
+import type { AuditFilter } from "./audit-filter";
+import { planAuditScan, readAuditScan, scanConditions } from "./audit-scan";
 
 /** The audit repository: reads only (writes go through the recorder). */
 
@@ -18,38 +19,14 @@ export interface ChainVerification {
   lastGood: { seq: bigint; hash: string } | null;
 }
 
-const escapeLike = (value: string) => value.replace(/[\\%_]/g, (char) => `\\${char}`);
-
-function conditions(filter: AuditFilter): SQL[] {
-  const where: SQL[] = [];
-  if (filter.actorId !== undefined) where.push(eq(auditEvents.actorId, filter.actorId));
-  if (filter.actorType !== undefined) where.push(eq(auditEvents.actorType, filter.actorType));
-  if (filter.action !== undefined) {
-    const prefix = actionPrefix(filter.action);
-    where.push(prefix === undefined ? eq(auditEvents.action, filter.action) : like(auditEvents.action, `${escapeLike(prefix)}%`));
-  }
-  if (filter.targetType !== undefined) where.push(eq(auditEvents.targetType, filter.targetType));
-  if (filter.targetId !== undefined) where.push(eq(auditEvents.targetId, filter.targetId));
-  if (filter.outcome !== undefined) where.push(eq(auditEvents.outcome, filter.outcome));
-  if (filter.from !== undefined) where.push(gte(auditEvents.occurredAt, filter.from));
-  if (filter.to !== undefined) where.push(lt(auditEvents.occurredAt, filter.to));
-  return where;
-}
-
 /** Newest first: up to `first` rows with seq below `beforeSeq`, and whether more follow. */
 export async function findAuditPageNewestFirst(
   db: DbOrTx,
   filter: AuditFilter,
   page: { first: number; beforeSeq?: bigint },
 ): Promise<{ rows: AuditEventRow[]; hasNextPage: boolean }> {
-  const where = conditions(filter);
-  if (page.beforeSeq !== undefined) where.push(lt(auditEvents.seq, page.beforeSeq));
-  const rows = await db
-    .select()
-    .from(auditEvents)
-    .where(and(...where))
-    .orderBy(desc(auditEvents.seq))
-    .limit(page.first + 1);
+  const scan = await planAuditScan(db, filter, { before: page.beforeSeq });
+  const rows = scan === null ? [] : await readAuditScan(db, scan, "newest", page.first + 1);
   return { rows: rows.slice(0, page.first), hasNextPage: rows.length > page.first };
 }
 
@@ -59,16 +36,14 @@ export async function findAuditPageOldestFirst(
   filter: AuditFilter,
   page: { limit: number; afterSeq: bigint; upToSeq: bigint },
 ): Promise<AuditEventRow[]> {
-  return db
-    .select()
-    .from(auditEvents)
-    .where(and(...conditions(filter), gt(auditEvents.seq, page.afterSeq), lte(auditEvents.seq, page.upToSeq)))
-    .orderBy(asc(auditEvents.seq))
-    .limit(page.limit);
+  const scan = await planAuditScan(db, filter, { after: page.afterSeq, before: page.upToSeq + 1n });
+  return scan === null ? [] : readAuditScan(db, scan, "oldest", page.limit);
 }
 
 export async function countAuditEvents(db: DbOrTx, filter: AuditFilter): Promise<number> {
-  const [row] = await db.select({ total: count() }).from(auditEvents).where(and(...conditions(filter)));
+  const scan = await planAuditScan(db, filter, {});
+  if (scan === null) return 0;
+  const [row] = await db.select({ total: count() }).from(auditEvents).where(scanConditions(scan));
   return row?.total ?? 0;
 }
 

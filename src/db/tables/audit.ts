@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigint, index, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 export const auditActorType = pgEnum("audit_actor_type", ["user", "agent", "system", "anonymous"]);
@@ -36,9 +37,13 @@ export const auditEvents = pgTable(
     index("audit_events_action_idx").on(table.action, table.seq),
     index("audit_events_actor_idx").on(table.actorId, table.seq),
     index("audit_events_target_idx").on(table.targetId, table.seq),
-    index("audit_events_occurred_idx").on(table.occurredAt),
+    // With seq, a window's events are found index only (src/audit/audit-scan.ts).
+    index("audit_events_occurred_idx").on(table.occurredAt, table.seq),
     // Two rows naming the same predecessor would be a fork: the database refuses the second
     // (NULLs stay distinct: the first chained row and rows from before the chain).
+    // Failures and denials, the events a review looks for, found without walking the
+    // successes written since (only they are indexed: a write of a success pays nothing).
+    index("audit_events_unsuccessful_idx").on(table.outcome, table.seq).where(sql`${table.outcome} <> 'success'`),
     uniqueIndex("audit_events_prev_hash_key").on(table.prevHash),
   ],
 );

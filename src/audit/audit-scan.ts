@@ -1,0 +1,196 @@
+import { and, asc, desc, eq, gt, gte, inArray, lt, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { rowsOf, type DbOrTx } from "../db/database";
+import { auditEvents } from "../db/schema";
+import { actionPrefix, type AuditFilter } from "./audit-filter";
+
+/**
+ * How a filtered page of the trail is read without walking the trail.
+ *
+ * Read newest first with a LIMIT, PostgreSQL walks the primary key down from the head and
+ * filters, betting that matches are spread evenly. The trail is not like that: an action
+ * last seen a month ago (or a prefix of such actions) or a window in the past lies behind
+ * every event written since, and that walk grows with the trail. So the page is read from
+ * where its rows are:
+ * - an indexed equality (target, actor, exact action, a failure or denial outcome; a prefix
+ *   expands to the action names the trail holds) drives: its `(column, seq)` index gives the candidates' seqs in order,
+ *   index only, and each is checked against the rest of the filter until the page is full;
+ * - a window with an end narrows the seq range to the window's own events first, read
+ *   from the `(occurred_at, seq)` index, when it holds at most WINDOW_PROBE of them. A wider
+ *   window further behind the head than it is long drives itself: its events' seqs are read
+ *   from that index and sorted (the cost of the window, not of the trail after it).
+ * Both only narrow where the rows are looked for; every row is still checked against the
+ * whole filter, so the result is exactly that of the plain query.
+ */
+
+/** Exclusive seq bounds (either may be open). */
+export interface SeqRange {
+  after?: bigint;
+  before?: bigint;
+}
+
+/** A window of up to this many events is read through its own index first. */
+export const WINDOW_PROBE = 10_000;
+/** Beyond this many distinct action names under a prefix, the prefix is matched by LIKE. */
+const MAX_PREFIX_NAMES = 1_000;
+
+/**
+ * Where a page's candidates come from: one condition per ordered read (an indexed value, with
+ * its partial index's predicate where it has one; or a wide window, read from its index and
+ * sorted), merged in seq order.
+ */
+type Driver = { branches: SQL[] };
+
+const equalTo = (column: SQLWrapper, values: readonly string[], predicate?: SQL): Driver => ({
+  branches: values.map((value) => and(sql`${column} = ${value}`, predicate) as SQL),
+});
+
+/** A filter made ready to read: the conditions every row must meet, the range, the driver. */
+export interface AuditScan {
+  conditions: SQL[];
+  range: SeqRange;
+  driver?: Driver;
+}
+
+/** The predicate of the partial index on failures and denials, word for word. */
+const UNSUCCESSFUL = sql`${auditEvents.outcome} <> 'success'`;
+
+const escapeLike = (value: string) => value.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+/**
+ * The action names in the trail that start with `prefix`, read by skipping through the
+ * `(action, seq)` index one distinct name at a time (dozens of probes, whatever the trail's
+ * length). Undefined when there are more than MAX_PREFIX_NAMES names in all.
+ */
+async function actionNamesUnder(db: DbOrTx, prefix: string): Promise<string[] | undefined> {
+  const rows = rowsOf<{ action: string; n: number }>(await db.execute(sql`
+    WITH RECURSIVE names(action, n) AS (
+      SELECT min(action), 1 FROM audit_events
+      UNION ALL
+      SELECT (SELECT min(e.action) FROM audit_events e WHERE e.action > names.action), n + 1
+      FROM names WHERE names.action IS NOT NULL AND n <= ${MAX_PREFIX_NAMES}
+    )
+    SELECT action, n FROM names WHERE action IS NOT NULL`));
+  if (rows.some((row) => Number(row.n) > MAX_PREFIX_NAMES)) return undefined;
+  // LIKE with an escaped prefix is a plain prefix test of the characters, as startsWith is.
+  return rows.map((row) => row.action).filter((action) => action.startsWith(prefix));
+}
+
+/**
+ * The seq range of a window's events when it holds at most `probe` of them (null when
+ * it holds none), else undefined: read index only, so a window costs its own size.
+ */
+async function windowSeqRange(db: DbOrTx, from: Date | undefined, to: Date | undefined, probe: number): Promise<SeqRange | null | undefined> {
+  const bounds = windowBounds(from, to);
+  const [row] = rowsOf<{ lo: string | null; hi: string | null; n: number }>(await db.execute(sql`
+    SELECT min(seq)::text AS lo, max(seq)::text AS hi, count(*)::int AS n
+    FROM (SELECT ${auditEvents.seq} AS seq FROM ${auditEvents} WHERE ${bounds} LIMIT ${probe + 1}) w`));
+  if (!row || Number(row.n) > probe) return undefined;
+  if (row.lo === null || row.hi === null) return null;
+  return { after: BigInt(row.lo) - 1n, before: BigInt(row.hi) + 1n };
+}
+
+const windowBounds = (from: Date | undefined, to: Date | undefined) =>
+  and(from === undefined ? undefined : gte(auditEvents.occurredAt, from), to === undefined ? undefined : lt(auditEvents.occurredAt, to));
+
+/**
+ * Whether a wide window lies further from the head than it is long, judged by the seqs of its
+ * earliest and latest stamped events (two index probes; times are nearly in seq order). Then
+ * reading the window's own events in seq order costs less than the walk down to it. Only the
+ * plan depends on this guess, never the result.
+ */
+async function windowIsFarBehind(db: DbOrTx, from: Date | undefined, to: Date | undefined): Promise<boolean> {
+  const bounds = windowBounds(from, to);
+  const [row] = rowsOf<{ head: string | null; first: string | null; last: string | null }>(await db.execute(sql`
+    SELECT (SELECT max(${auditEvents.seq}) FROM ${auditEvents})::text AS head,
+      (SELECT ${auditEvents.seq} FROM ${auditEvents} WHERE ${bounds} ORDER BY ${auditEvents.occurredAt}, ${auditEvents.seq} LIMIT 1)::text AS first,
+      (SELECT ${auditEvents.seq} FROM ${auditEvents} WHERE ${bounds} ORDER BY ${auditEvents.occurredAt} DESC, ${auditEvents.seq} DESC LIMIT 1)::text AS last`));
+  if (!row || row.head === null || row.first === null || row.last === null) return false;
+  const last = BigInt(row.last);
+  return BigInt(row.head) - last > last - BigInt(row.first);
+}
+
+function narrow(range: SeqRange, other: SeqRange): SeqRange {
+  const pick = (a: bigint | undefined, b: bigint | undefined, keep: (x: bigint, y: bigint) => bigint) =>
+    a === undefined ? b : b === undefined ? a : keep(a, b);
+  return {
+    after: pick(range.after, other.after, (x, y) => (x > y ? x : y)),
+    before: pick(range.before, other.before, (x, y) => (x < y ? x : y)),
+  };
+}
+
+/**
+ * Null when nothing can match (a prefix no action has, an empty window, an empty range).
+ * `windowProbe`: the widest window narrowed by its own events (WINDOW_PROBE; tests lower it).
+ */
+export async function planAuditScan(db: DbOrTx, filter: AuditFilter, range: SeqRange, windowProbe = WINDOW_PROBE): Promise<AuditScan | null> {
+  const conditions: SQL[] = [];
+  let driver: Driver | undefined;
+  if (filter.targetId !== undefined) driver = equalTo(auditEvents.targetId, [filter.targetId]);
+  else if (filter.actorId !== undefined) driver = equalTo(auditEvents.actorId, [filter.actorId]);
+  if (filter.action !== undefined) {
+    const prefix = actionPrefix(filter.action);
+    const names = prefix === undefined ? [filter.action] : await actionNamesUnder(db, prefix);
+    if (names?.length === 0) return null;
+    if (names === undefined) conditions.push(sql`${auditEvents.action} LIKE ${`${escapeLike(prefix as string)}%`}`);
+    else {
+      conditions.push(names.length === 1 ? eq(auditEvents.action, names[0] as string) : inArray(auditEvents.action, names));
+      driver ??= equalTo(auditEvents.action, names);
+    }
+  }
+  if (filter.outcome !== undefined && filter.outcome !== "success") {
+    driver ??= equalTo(auditEvents.outcome, [filter.outcome], UNSUCCESSFUL);
+  }
+  if (filter.actorId !== undefined) conditions.push(eq(auditEvents.actorId, filter.actorId));
+  if (filter.actorType !== undefined) conditions.push(eq(auditEvents.actorType, filter.actorType));
+  if (filter.targetType !== undefined) conditions.push(eq(auditEvents.targetType, filter.targetType));
+  if (filter.targetId !== undefined) conditions.push(eq(auditEvents.targetId, filter.targetId));
+  if (filter.outcome !== undefined) conditions.push(eq(auditEvents.outcome, filter.outcome));
+  if (filter.from !== undefined) conditions.push(gte(auditEvents.occurredAt, filter.from));
+  if (filter.to !== undefined) conditions.push(lt(auditEvents.occurredAt, filter.to));
+  let narrowed = range;
+  // A window open towards the head is read by the walk from the head, where its events are.
+  if (filter.to !== undefined) {
+    const window = await windowSeqRange(db, filter.from, filter.to, windowProbe);
+    if (window === null) return null;
+    if (window !== undefined) narrowed = narrow(narrowed, window);
+    else if (driver === undefined && (await windowIsFarBehind(db, filter.from, filter.to))) driver = { branches: [windowBounds(filter.from, filter.to) as SQL] };
+  }
+  if (narrowed.after !== undefined && narrowed.before !== undefined && narrowed.before - narrowed.after < 2n) return null;
+  return { conditions, range: narrowed, driver };
+}
+
+function rangeConditions(range: SeqRange): SQL[] {
+  const where: SQL[] = [];
+  if (range.after !== undefined) where.push(gt(auditEvents.seq, range.after));
+  if (range.before !== undefined) where.push(lt(auditEvents.seq, range.before));
+  return where;
+}
+
+/**
+ * Up to `limit` matching rows in seq order (`newest`: descending). With a driver, the page's
+ * seqs come from its index (one ordered index-only scan per value, merged), each checked
+ * against the whole filter by primary key; OFFSET 0 keeps PostgreSQL from flattening either
+ * step back into the walk from the head.
+ */
+export async function readAuditScan(db: DbOrTx, scan: AuditScan, order: "newest" | "oldest", limit: number) {
+  const direction = order === "newest" ? sql.raw("DESC") : sql.raw("ASC");
+  const byOrder = order === "newest" ? desc(auditEvents.seq) : asc(auditEvents.seq);
+  const range = rangeConditions(scan.range);
+  if (scan.driver === undefined) {
+    return db.select().from(auditEvents).where(and(...scan.conditions, ...range)).orderBy(byOrder).limit(limit);
+  }
+  const branches = scan.driver.branches.map(
+    (branch) => sql`(SELECT ${auditEvents.seq} FROM ${auditEvents} WHERE ${and(branch, ...range)} ORDER BY ${auditEvents.seq} ${direction})`,
+  );
+  const candidates = sql`SELECT seq FROM (${sql.join(branches, sql` UNION ALL `)}) candidates ORDER BY seq ${direction} OFFSET 0`;
+  const page = sql`
+    SELECT d.seq FROM (${candidates}) d
+    CROSS JOIN LATERAL (SELECT 1 FROM ${auditEvents} WHERE ${and(sql`${auditEvents.seq} = d.seq`, ...scan.conditions)} OFFSET 0) matched
+    ORDER BY d.seq ${direction} LIMIT ${limit}`;
+  return db.select().from(auditEvents).where(sql`${auditEvents.seq} IN (${page})`).orderBy(byOrder);
+}
+
+/** Every condition of the scan, range included, for a count. */
+export function scanConditions(scan: AuditScan): SQL | undefined {
+  return and(...scan.conditions, ...rangeConditions(scan.range));
+}
