@@ -38,10 +38,17 @@ const MAX_PREFIX_NAMES = 1_000;
  * its partial index's predicate where it has one; or a wide window, read from its index and
  * sorted), merged in seq order.
  */
-type Driver = { branches: SQL[] };
+type Driver = {
+  branches: SQL[];
+  /** The filter members the branches decide on their own. */
+  decides: readonly (keyof AuditFilter)[];
+  /** True when the filter has no other member: every candidate matches, no check needed. */
+  complete?: boolean;
+};
 
-const equalTo = (column: SQLWrapper, values: readonly string[], predicate?: SQL): Driver => ({
+const equalTo = (member: keyof AuditFilter, column: SQLWrapper, values: readonly string[], predicate?: SQL): Driver => ({
   branches: values.map((value) => and(sql`${column} = ${value}`, predicate) as SQL),
+  decides: [member],
 });
 
 /** A filter made ready to read: the conditions every row must meet, the range, the driver. */
@@ -125,8 +132,8 @@ function narrow(range: SeqRange, other: SeqRange): SeqRange {
 export async function planAuditScan(db: DbOrTx, filter: AuditFilter, range: SeqRange, windowProbe = WINDOW_PROBE): Promise<AuditScan | null> {
   const conditions: SQL[] = [];
   let driver: Driver | undefined;
-  if (filter.targetId !== undefined) driver = equalTo(auditEvents.targetId, [filter.targetId]);
-  else if (filter.actorId !== undefined) driver = equalTo(auditEvents.actorId, [filter.actorId]);
+  if (filter.targetId !== undefined) driver = equalTo("targetId", auditEvents.targetId, [filter.targetId]);
+  else if (filter.actorId !== undefined) driver = equalTo("actorId", auditEvents.actorId, [filter.actorId]);
   if (filter.action !== undefined) {
     const prefix = actionPrefix(filter.action);
     const names = prefix === undefined ? [filter.action] : await actionNamesUnder(db, prefix);
@@ -134,11 +141,11 @@ export async function planAuditScan(db: DbOrTx, filter: AuditFilter, range: SeqR
     if (names === undefined) conditions.push(sql`${auditEvents.action} LIKE ${`${escapeLike(prefix as string)}%`}`);
     else {
       conditions.push(names.length === 1 ? eq(auditEvents.action, names[0] as string) : inArray(auditEvents.action, names));
-      driver ??= equalTo(auditEvents.action, names);
+      driver ??= equalTo("action", auditEvents.action, names);
     }
   }
   if (filter.outcome !== undefined && filter.outcome !== "success") {
-    driver ??= equalTo(auditEvents.outcome, [filter.outcome], UNSUCCESSFUL);
+    driver ??= equalTo("outcome", auditEvents.outcome, [filter.outcome], UNSUCCESSFUL);
   }
   if (filter.actorId !== undefined) conditions.push(eq(auditEvents.actorId, filter.actorId));
   if (filter.actorType !== undefined) conditions.push(eq(auditEvents.actorType, filter.actorType));
@@ -153,9 +160,13 @@ export async function planAuditScan(db: DbOrTx, filter: AuditFilter, range: SeqR
     const window = await windowSeqRange(db, filter.from, filter.to, windowProbe);
     if (window === null) return null;
     if (window !== undefined) narrowed = narrow(narrowed, window);
-    else if (driver === undefined && (await windowIsFarBehind(db, filter.from, filter.to))) driver = { branches: [windowBounds(filter.from, filter.to) as SQL] };
+    else if (driver === undefined && (await windowIsFarBehind(db, filter.from, filter.to))) driver = { branches: [windowBounds(filter.from, filter.to) as SQL], decides: ["from", "to"] };
   }
   if (narrowed.after !== undefined && narrowed.before !== undefined && narrowed.before - narrowed.after < 2n) return null;
+  if (driver) {
+    const { decides } = driver;
+    driver.complete = (Object.keys(filter) as (keyof AuditFilter)[]).every((member) => filter[member] === undefined || decides.includes(member));
+  }
   return { conditions, range: narrowed, driver };
 }
 
@@ -169,8 +180,8 @@ function rangeConditions(range: SeqRange): SQL[] {
 /**
  * Up to `limit` matching rows in seq order (`newest`: descending). With a driver, the page's
  * seqs come from its index (one ordered index-only scan per value, merged), each checked
- * against the whole filter by primary key; OFFSET 0 keeps PostgreSQL from flattening either
- * step back into the walk from the head.
+ * against the whole filter by primary key (unless the driver decides the whole filter);
+ * OFFSET 0 keeps PostgreSQL from flattening either step back into the walk from the head.
  */
 export async function readAuditScan(db: DbOrTx, scan: AuditScan, order: "newest" | "oldest", limit: number) {
   const direction = order === "newest" ? sql.raw("DESC") : sql.raw("ASC");
@@ -183,6 +194,10 @@ export async function readAuditScan(db: DbOrTx, scan: AuditScan, order: "newest"
     (branch) => sql`(SELECT ${auditEvents.seq} FROM ${auditEvents} WHERE ${and(branch, ...range)} ORDER BY ${auditEvents.seq} ${direction})`,
   );
   const candidates = sql`SELECT seq FROM (${sql.join(branches, sql` UNION ALL `)}) candidates ORDER BY seq ${direction} OFFSET 0`;
+  if (scan.driver.complete) {
+    const page = sql`SELECT d.seq FROM (${candidates}) d LIMIT ${limit}`;
+    return db.select().from(auditEvents).where(sql`${auditEvents.seq} IN (${page})`).orderBy(byOrder);
+  }
   const page = sql`
     SELECT d.seq FROM (${candidates}) d
     CROSS JOIN LATERAL (SELECT 1 FROM ${auditEvents} WHERE ${and(sql`${auditEvents.seq} = d.seq`, ...scan.conditions)} OFFSET 0) matched

@@ -55,9 +55,20 @@ export function storedDetails(value: unknown): unknown {
 }
 
 function storedObject(record: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(record);
+  // Most objects: keys that cleaning leaves alone, none of them `__proto__`; sorted in place.
+  if (keys.every((key) => key !== "__proto__" && cleanText(key) === key)) {
+    keys.sort();
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      const inner = record[key];
+      if (inner !== undefined && typeof inner !== "function" && typeof inner !== "symbol") out[key] = storedDetails(inner);
+    }
+    return out;
+  }
   // Cleaned keys first (two keys may clean alike: the later one wins, as it did in a copy).
   const members = new Map<string, unknown>();
-  for (const key of Object.keys(record)) {
+  for (const key of keys) {
     const inner = record[key];
     if (inner === undefined || typeof inner === "function" || typeof inner === "symbol") {
       members.delete(cleanText(key));

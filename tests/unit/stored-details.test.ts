@@ -83,6 +83,9 @@ describe("storedDetails", () => {
   it("drops a member whose key cleans like an earlier one's when the later one is undefined, as a copy would", () => {
     expect(storedDetails({ "a\u0001": 1, "a\u0002": undefined, b: [undefined, () => 1, Number.NaN] })).toEqual({ b: [null, null, null] });
     expect(storedDetails({ when: new Date("2025-01-02T03:04:05.678Z"), n: -0 })).toEqual({ n: 0, when: "2025-01-02T03:04:05.678Z" });
+    // Members JSON leaves out are left out whatever the keys: clean ones and ones cleaning changes.
+    expect(JSON.stringify(storedDetails({ c: () => 1, a: Symbol("s"), b: undefined, d: 1 }))).toBe('{"d":1}');
+    expect(JSON.stringify(storedDetails({ "c\u0001": () => 1, a: Symbol("s"), d: 1 }))).toBe('{"d":1}');
   });
 
   it("keeps a member named __proto__ as a member, as JSON does", () => {
