@@ -6,6 +6,7 @@ import { auditEvents, userRoles } from "../../src/db/schema";
 import { PROJECT_ROOT } from "../../src/paths";
 import { LoginDocument } from "../generated/graphql";
 import { loginUser, registerUser, uniqueEmail } from "../support/fixtures";
+import { matchesAuditFilter, type AuditFilterVariables } from "../support/audit-filter-oracle";
 import { errorCode, type GraphQLResponse } from "../support/graphql-client";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
@@ -33,16 +34,7 @@ interface AuditPage {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   edges: { cursor: string; node: AuditNode }[];
 }
-interface Filter {
-  actorId?: string;
-  actorType?: string;
-  action?: string;
-  targetType?: string;
-  targetId?: string;
-  outcome?: string;
-  from?: string;
-  to?: string;
-}
+type Filter = AuditFilterVariables;
 type Row = typeof auditEvents.$inferSelect;
 
 let server: TestServer;
@@ -93,19 +85,7 @@ async function rowsNewestFirst(): Promise<Row[]> {
   return rows.reverse();
 }
 
-function matches(row: Row, filter: Filter): boolean {
-  const prefix = filter.action?.endsWith("*") ? filter.action.slice(0, -1) : undefined;
-  return (
-    (filter.actorId === undefined || row.actorId === filter.actorId) &&
-    (filter.actorType === undefined || row.actorType === filter.actorType.toLowerCase()) &&
-    (filter.action === undefined || (prefix !== undefined ? row.action.startsWith(prefix) : row.action === filter.action)) &&
-    (filter.targetType === undefined || row.targetType === filter.targetType) &&
-    (filter.targetId === undefined || row.targetId === filter.targetId) &&
-    (filter.outcome === undefined || row.outcome === filter.outcome.toLowerCase()) &&
-    (filter.from === undefined || row.occurredAt.getTime() >= Date.parse(filter.from)) &&
-    (filter.to === undefined || row.occurredAt.getTime() < Date.parse(filter.to))
-  );
-}
+const matches = matchesAuditFilter;
 
 describe("the audit query", () => {
   it("returns events newest first with every field", async () => {

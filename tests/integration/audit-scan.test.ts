@@ -7,6 +7,7 @@ import { AUDIT_CHAIN_LOCK_KEY, auditBatchRows, type AuditEntry } from "../../src
 import { createAuditService } from "../../src/audit/audit.service";
 import type { Principal } from "../../src/auth/principal";
 import { auditEvents } from "../../src/db/schema";
+import { checkedAuditFilter, matchesAuditFilter, type AuditFilterVariables } from "../support/audit-filter-oracle";
 import { loginUser } from "../support/fixtures";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/test-server";
 
@@ -19,15 +20,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from ".
  */
 
 type Row = typeof auditEvents.$inferSelect;
-interface Filter {
-  actorId?: string;
-  actorType?: string;
-  action?: string;
-  targetId?: string;
-  outcome?: string;
-  from?: string;
-  to?: string;
-}
+type Filter = AuditFilterVariables;
 
 const EVENTS = WINDOW_PROBE + 1_500;
 const START = Date.parse("2026-03-01T00:00:00Z");
@@ -92,18 +85,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => server.close());
 
-function matches(row: Row, filter: Filter): boolean {
-  const prefix = filter.action?.endsWith("*") ? filter.action.slice(0, -1) : undefined;
-  return (
-    (filter.actorId === undefined || row.actorId === filter.actorId) &&
-    (filter.actorType === undefined || row.actorType === filter.actorType.toLowerCase()) &&
-    (filter.action === undefined || (prefix !== undefined ? row.action.startsWith(prefix) : row.action === filter.action)) &&
-    (filter.targetId === undefined || row.targetId === filter.targetId) &&
-    (filter.outcome === undefined || row.outcome === filter.outcome.toLowerCase()) &&
-    (filter.from === undefined || row.occurredAt.getTime() >= Date.parse(filter.from)) &&
-    (filter.to === undefined || row.occurredAt.getTime() < Date.parse(filter.to))
-  );
-}
+const matches = matchesAuditFilter;
 
 const QUERY = `query ($filter: AuditFilter, $first: Int, $after: String) {
   audit(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { seq } } }
@@ -181,15 +163,7 @@ describe("the audit search against the filter's definition", () => {
     const meta = { requestId: "scan-export", ip: null, userAgent: null };
     await fc.assert(
       fc.asyncProperty(filterArb, async (filter) => {
-        const parsed = {
-          ...filter,
-          actorType: filter.actorType?.toLowerCase() as "user" | undefined,
-          outcome: filter.outcome?.toLowerCase() as "success" | undefined,
-          from: filter.from === undefined ? undefined : new Date(filter.from),
-          to: filter.to === undefined ? undefined : new Date(filter.to),
-        };
-        for (const key of Object.keys(parsed) as (keyof typeof parsed)[]) if (parsed[key] === undefined) delete parsed[key];
-        const { upToSeq, pages } = await audit.beginExport(principal, meta, { filter: parsed, format: "ndjson" });
+        const { upToSeq, pages } = await audit.beginExport(principal, meta, { filter: checkedAuditFilter(filter), format: "ndjson" });
         const seqs: bigint[] = [];
         for await (const page of pages) seqs.push(...page.map((row) => row.seq));
         // Each export adds its own record to the trail: read the trail as the export saw it.
@@ -210,16 +184,8 @@ describe("the audit search against the filter's definition", () => {
     const cut = fc.option(fc.nat({ max: EVENTS + 1 }), { nil: undefined });
     await fc.assert(
       fc.asyncProperty(filterArb, order, cut, fc.constantFrom(1, 13, 200), async (filter, direction, at, limit) => {
-        const checked = {
-          ...filter,
-          actorType: filter.actorType?.toLowerCase() as "user" | undefined,
-          outcome: filter.outcome?.toLowerCase() as "success" | undefined,
-          from: filter.from === undefined ? undefined : new Date(filter.from),
-          to: filter.to === undefined ? undefined : new Date(filter.to),
-        };
-        for (const key of Object.keys(checked) as (keyof typeof checked)[]) if (checked[key] === undefined) delete checked[key];
         const range = at === undefined ? {} : direction === "newest" ? { before: BigInt(at) } : { after: BigInt(at) };
-        const scan = await planAuditScan(db, checked, range, 40);
+        const scan = await planAuditScan(db, checkedAuditFilter(filter), range, 40);
         const found = scan === null ? [] : await readAuditScan(db, scan, direction, limit);
         const inRange = trail.filter((row) => (range.before === undefined || row.seq < range.before) && (range.after === undefined || row.seq > range.after));
         const expected = inRange.filter((row) => matches(row, filter));
