@@ -12,8 +12,9 @@ import { actionPrefix, type AuditFilter } from "./audit-filter";
  * every event written since, and that walk grows with the trail. So the page is read from
  * where its rows are:
  * - an indexed equality (target, actor, exact action, a failure or denial outcome; a prefix
- *   expands to the action names the trail holds) drives: its `(column, seq)` index gives the candidates' seqs in order,
- *   index only, and each is checked against the rest of the filter until the page is full;
+ *   expands to the action names the trail holds) drives: its `(column, seq)` index gives
+ *   the candidates' seqs in order, index only, and each is checked against the rest of the
+ *   filter until the page is full;
  * - a window with an end narrows the seq range to the window's own events first, read
  *   from the `(occurred_at, seq)` index, when it holds at most WINDOW_PROBE of them. A wider
  *   window further behind the head than it is long drives itself: its events' seqs are read
@@ -30,8 +31,10 @@ export interface SeqRange {
 
 /** A window of up to this many events is read through its own index first. */
 export const WINDOW_PROBE = 10_000;
-/** Beyond this many distinct action names under a prefix, the prefix is matched by LIKE. */
+/** Beyond this many distinct action names in the trail, a prefix is matched by LIKE. */
 const MAX_PREFIX_NAMES = 1_000;
+/** A prefix naming more actions than this is not read name by name (one merged read each). */
+const MAX_MERGED_NAMES = 100;
 
 /**
  * Where a page's candidates come from: one condition per ordered read (an indexed value, with
@@ -84,13 +87,14 @@ async function actionNamesUnder(db: DbOrTx, prefix: string): Promise<string[] | 
 
 /**
  * The seq range of a window's events when it holds at most `probe` of them (null when
- * it holds none), else undefined: read index only, so a window costs its own size.
+ * it holds none), else undefined: read index only, in the index's order (so the planner
+ * never reads the table from its start instead), so a window costs its own size.
  */
 async function windowSeqRange(db: DbOrTx, from: Date | undefined, to: Date | undefined, probe: number): Promise<SeqRange | null | undefined> {
   const bounds = windowBounds(from, to);
   const [row] = rowsOf<{ lo: string | null; hi: string | null; n: number }>(await db.execute(sql`
     SELECT min(seq)::text AS lo, max(seq)::text AS hi, count(*)::int AS n
-    FROM (SELECT ${auditEvents.seq} AS seq FROM ${auditEvents} WHERE ${bounds} LIMIT ${probe + 1}) w`));
+    FROM (SELECT ${auditEvents.seq} AS seq FROM ${auditEvents} WHERE ${bounds} ORDER BY ${auditEvents.occurredAt} LIMIT ${probe + 1}) w`));
   if (!row || Number(row.n) > probe) return undefined;
   if (row.lo === null || row.hi === null) return null;
   return { after: BigInt(row.lo) - 1n, before: BigInt(row.hi) + 1n };
@@ -141,7 +145,7 @@ export async function planAuditScan(db: DbOrTx, filter: AuditFilter, range: SeqR
     if (names === undefined) conditions.push(sql`${auditEvents.action} LIKE ${`${escapeLike(prefix as string)}%`}`);
     else {
       conditions.push(names.length === 1 ? eq(auditEvents.action, names[0] as string) : inArray(auditEvents.action, names));
-      driver ??= equalTo("action", auditEvents.action, names);
+      if (names.length <= MAX_MERGED_NAMES) driver ??= equalTo("action", auditEvents.action, names);
     }
   }
   if (filter.outcome !== undefined && filter.outcome !== "success") {
