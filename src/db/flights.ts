@@ -8,8 +8,8 @@
  * On PostgreSQL each transaction runs on a lane: a client of its own with one connection, so
  * the statements of a flight reach PostgreSQL in order on that connection and nothing else
  * is interleaved with them. A connection that breaks fails the statements sent on it (they
- * are never re-sent elsewhere: postgres.js rejects what it wrote), and the lane reconnects
- * for the next transaction. PostgreSQL's own deadlines apply (statement timeout, idle in
+ * are never re-sent elsewhere: postgres.js rejects what it wrote), and the lane gets a new
+ * client for the next transaction. PostgreSQL's own deadlines apply (statement timeout, idle in
  * transaction). On PGlite (one connection, one transaction at a time) a flight is just its
  * statements in turn inside PGlite's transaction.
  *
@@ -19,6 +19,7 @@
  */
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type postgres from "postgres";
+import { backingServiceOutage } from "../errors/backing-service";
 
 export interface Statement {
   text: string;
@@ -44,8 +45,20 @@ export interface FlightDb {
 
 /** `lanes` one-connection clients (made by `connect`); a transaction waits for a free one. */
 export function postgresFlights(connect: () => postgres.Sql, lanes: number): FlightDb {
-  const clients = Array.from({ length: lanes }, connect);
+  const clients = new Set(Array.from({ length: lanes }, connect));
   const free = [...clients];
+  /**
+   * A lane whose connection broke gets a new client: a postgres.js client whose connection
+   * was reset while the database refuses new ones leaves every later query waiting (neither
+   * its connect timeout nor the statement timeout ends them), so the broken one is ended.
+   */
+  const replace = (client: postgres.Sql): postgres.Sql => {
+    clients.delete(client);
+    void client.end({ timeout: 0 }).catch(() => undefined);
+    const fresh = connect();
+    clients.add(fresh);
+    return fresh;
+  };
   const waiting: ((client: postgres.Sql) => void)[] = [];
 
   const acquire = (): Promise<postgres.Sql> => {
@@ -61,6 +74,7 @@ export function postgresFlights(connect: () => postgres.Sql, lanes: number): Fli
   return {
     async transaction(body) {
       const client = await acquire();
+      let broken = false;
       let open = false;
       let ended = false;
       const tx: FlightTx = {
@@ -92,14 +106,16 @@ export function postgresFlights(connect: () => postgres.Sql, lanes: number): Fli
         }
         return result;
       } catch (error) {
-        if (open && !ended) await client.unsafe("ROLLBACK").catch(() => undefined);
+        broken = backingServiceOutage(error)?.kind === "unreachable";
+        // A broken connection took its transaction with it: nothing to roll back.
+        if (open && !ended && !broken) await client.unsafe("ROLLBACK").catch(() => undefined);
         throw error;
       } finally {
-        release(client);
+        release(broken ? replace(client) : client);
       }
     },
     async close() {
-      await Promise.all(clients.map((client) => client.end({ timeout: 5 })));
+      await Promise.all([...clients].map((client) => client.end({ timeout: 5 })));
     },
   };
 }

@@ -98,6 +98,11 @@ describe("an unreachable spend ledger", () => {
       expectUnavailable(await submit(agent, { action: "llm.completion", estimatedCost: units(3) }));
       expectUnavailable(await submit(agent, { action: "llm.completion", estimatedCost: units(5), idempotencyKey: "during-outage" }));
       expectUnavailable(await submit(coldAgent, { action: "llm.completion", estimatedCost: units(1) }));
+      // Every refusal stays quick however long the outage lasts: a lane left with the client
+      // whose connection broke would hold these requests instead of answering them.
+      for (let attempt = 0; attempt < 8; attempt += 1) {
+        expectUnavailable(await submit(agent, { action: "llm.completion", estimatedCost: units(1) }));
+      }
     } finally {
       await reopenLedger();
     }
