@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config/config";
 import { DataDirInUseError } from "./db/data-dir";
+import { strayRejectionHandler } from "./errors/stray-rejections";
 import { createLogger } from "./logging/logger";
 
 /** Process entry: parse config, start, and shut down gracefully on SIGTERM / SIGINT. */
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
+  process.on("unhandledRejection", strayRejectionHandler(logger));
   // Everything this process creates (PGlite's files, keys, outbox) is private to its user.
   process.umask(0o077);
   const app = await createApp(config, { logger }).catch((error: unknown) => {

@@ -10,6 +10,7 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { MIGRATIONS_FOLDER } from "../paths";
 import { pgliteFlights, postgresFlights, type FlightDb } from "./flights";
+import { guardedPool } from "./guarded-pool";
 import { PrivateNodeFS } from "./private-nodefs";
 import * as schema from "./schema";
 
@@ -61,7 +62,9 @@ export interface PostgresOptions {
  * Every call has a deadline: a connection that cannot be opened fails after the connect
  * timeout (postgres.js CONNECT_TIMEOUT), a statement that runs or waits on a lock too long is
  * cancelled by PostgreSQL (57014), and so is a transaction left idle (its locks released).
- * The pool reopens connections on demand, so it recovers once the database does.
+ * The pool reopens connections on demand, so it recovers once the database does; it also
+ * holds each wait to a deadline of its own and replaces a client whose connections broke
+ * (guarded-pool.ts), since the driver's own timeouts do not always end the wait.
  */
 export function openPostgres(url: string, options: PostgresOptions): Database {
   const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
@@ -76,10 +79,12 @@ export function openPostgres(url: string, options: PostgresOptions): Database {
         idle_in_transaction_session_timeout: statementTimeoutMs,
       },
     });
-  const client = connectWith(options.poolMax);
-  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  // Each wait on the database: opening a connection, then the statement, then a margin.
+  const deadlineMs = (options.connectTimeoutMs ?? 5_000) + statementTimeoutMs + 1_000;
+  const pool = guardedPool(() => connectWith(options.poolMax), { deadlineMs });
+  const db = drizzlePostgres({ client: pool.client, schema }) as unknown as Db;
   // Two lanes: one batch of decisions commits while the next one waits for its locks.
-  const flights = postgresFlights(() => connectWith(1), DECISION_LANES);
+  const flights = postgresFlights(() => connectWith(1), DECISION_LANES, deadlineMs);
   return {
     db,
     kind: "postgres",
@@ -99,7 +104,7 @@ export function openPostgres(url: string, options: PostgresOptions): Database {
       await db.execute(sql`SELECT 1`);
     },
     async close() {
-      await Promise.all([client.end({ timeout: 5 }), flights.close()]);
+      await Promise.all([pool.close(), flights.close()]);
     },
   };
 }

@@ -10,7 +10,7 @@
  * is interleaved with them. A connection that breaks fails the statements sent on it (they
  * are never re-sent elsewhere: postgres.js rejects what it wrote), and the lane gets a new
  * client for the next transaction. PostgreSQL's own deadlines apply (statement timeout, idle in
- * transaction). On PGlite (one connection, one transaction at a time) a flight is just its
+ * transaction), and each flight has one of its own besides. On PGlite (one connection, one transaction at a time) a flight is just its
  * statements in turn inside PGlite's transaction.
  *
  * Parameters are plain values; a JSON parameter is passed as the object or array itself
@@ -19,7 +19,8 @@
  */
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type postgres from "postgres";
-import { backingServiceOutage } from "../errors/backing-service";
+import { backingServiceOutage, BackingServiceError } from "../errors/backing-service";
+import { within } from "./deadline";
 
 export interface Statement {
   text: string;
@@ -43,8 +44,13 @@ export interface FlightDb {
   close(): Promise<void>;
 }
 
-/** `lanes` one-connection clients (made by `connect`); a transaction waits for a free one. */
-export function postgresFlights(connect: () => postgres.Sql, lanes: number): FlightDb {
+/**
+ * `lanes` one-connection clients (made by `connect`); a transaction waits for a free one.
+ * Each flight, and the COMMIT or ROLLBACK that ends a transaction, waits at most `deadlineMs`
+ * (see guarded-pool.ts: the driver's own timeouts do not always end a wait); past it the
+ * transaction fails as a timeout and its lane gets a new client.
+ */
+export function postgresFlights(connect: () => postgres.Sql, lanes: number, deadlineMs: number): FlightDb {
   const clients = new Set(Array.from({ length: lanes }, connect));
   const free = [...clients];
   /**
@@ -77,6 +83,11 @@ export function postgresFlights(connect: () => postgres.Sql, lanes: number): Fli
       let broken = false;
       let open = false;
       let ended = false;
+      const timely = <T>(pending: PromiseLike<T>) =>
+        within(pending, deadlineMs, () => {
+          broken = true;
+          return new BackingServiceError("database", "timeout");
+        });
       const tx: FlightTx = {
         async flight(statements, options = {}) {
           if (ended) throw new Error("flight after the transaction ended");
@@ -94,7 +105,7 @@ export function postgresFlights(connect: () => postgres.Sql, lanes: number): Fli
           }
           // In order, now: each one is written to the connection as it is executed.
           for (const query of queries) query.execute();
-          const results = await Promise.all(queries);
+          const results = await timely(Promise.all(queries));
           return results.slice(first, first + statements.length).map((rows) => [...rows] as Row[]);
         },
       };
@@ -102,13 +113,13 @@ export function postgresFlights(connect: () => postgres.Sql, lanes: number): Fli
         const result = await body(tx);
         if (open && !ended) {
           ended = true;
-          await client.unsafe("COMMIT");
+          await timely(client.unsafe("COMMIT"));
         }
         return result;
       } catch (error) {
-        broken = backingServiceOutage(error)?.kind === "unreachable";
+        broken ||= backingServiceOutage(error)?.kind === "unreachable";
         // A broken connection took its transaction with it: nothing to roll back.
-        if (open && !ended && !broken) await client.unsafe("ROLLBACK").catch(() => undefined);
+        if (open && !ended && !broken) await timely(client.unsafe("ROLLBACK")).catch(() => undefined);
         throw error;
       } finally {
         release(broken ? replace(client) : client);

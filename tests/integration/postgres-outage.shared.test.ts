@@ -96,6 +96,15 @@ async function expectEveryFieldUnavailable(phase: string, ids: { settle: string;
   expectUnavailable(await timed(`${phase} users`, client.request(USERS, {}, { token: admin.accessToken })), "users");
 }
 
+/** Nothing the refused fields asked for was written; then every field works again. */
+async function expectUntouchedThenRecovered(ids: { settle: string; cancel: string }, email: string, before: Awaited<ReturnType<typeof agentDay>>): Promise<void> {
+  expect(await statusOf(ids.settle)).toBe("RESERVED");
+  expect(await statusOf(ids.cancel)).toBe("RESERVED");
+  expect(await emailExists(email)).toBe(false);
+  expect(await agentDay()).toEqual(before);
+  await expectRecovered(ids, email);
+}
+
 /** The same server, the same pool: every field works again, on the same rows. */
 async function expectRecovered(ids: { settle: string; cancel: string }, email: string): Promise<void> {
   const { client } = server;
@@ -112,6 +121,37 @@ async function expectRecovered(ids: { settle: string; cancel: string }, email: s
   expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
 }
 
+/**
+ * Another session of the test's own holds `tables` (ACCESS EXCLUSIVE) until released or cut
+ * off, so the server's statements on them wait, in flight.
+ */
+async function holdTables(tables: string): Promise<{ release(): Promise<void> }> {
+  const holder = postgres(new URL(`/${database.databaseName}`, ADMIN_DATABASE_URL).toString(), { max: 1, onnotice: () => undefined });
+  let locked: () => void = () => undefined;
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  let letGo: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => {
+    letGo = resolve;
+  });
+  const holding = holder
+    .begin(async (tx) => {
+      await tx.unsafe(`LOCK TABLE ${tables} IN ACCESS EXCLUSIVE MODE`);
+      locked();
+      await released;
+    })
+    .catch(() => "cut off");
+  await isLocked;
+  return {
+    async release() {
+      letGo();
+      await holding;
+      await holder.end({ timeout: 0 });
+    },
+  };
+}
+
 describe("PostgreSQL refusing and terminating connections", () => {
   it("answers SERVICE_UNAVAILABLE on every field, writes nothing, and recovers without a restart", async () => {
     const ids = { settle: await reserve(2), cancel: await reserve(3) };
@@ -126,11 +166,28 @@ describe("PostgreSQL refusing and terminating connections", () => {
     } finally {
       await acceptConnections();
     }
-    expect(await statusOf(ids.settle)).toBe("RESERVED");
-    expect(await statusOf(ids.cancel)).toBe("RESERVED");
-    expect(await emailExists(email)).toBe(false);
-    expect(await agentDay()).toEqual(before);
-    await expectRecovered(ids, email);
+    await expectUntouchedThenRecovered(ids, email, before);
+  });
+});
+
+describe("PostgreSQL cutting connections with statements in flight", () => {
+  it("answers the requests in flight and every later one SERVICE_UNAVAILABLE, writes nothing, and recovers", async () => {
+    const ids = { settle: await reserve(2), cancel: await reserve(3) };
+    const email = uniqueEmail("during-pg-cut");
+    const before = await agentDay();
+    const holder = await holdTables("users");
+    // More requests than the pool has connections (10): every connection has a statement in flight.
+    const inFlight = Array.from({ length: 12 }, () => server.client.request(USERS, {}, { token: admin.accessToken }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await refuseConnections();
+    try {
+      for (const [index, response] of inFlight.entries()) expectUnavailable(await timed(`in flight ${index}`, response), "users");
+      for (const round of ["cut", "cut again", "cut still"]) await expectEveryFieldUnavailable(round, ids, email);
+    } finally {
+      await acceptConnections();
+      await holder.release();
+    }
+    await expectUntouchedThenRecovered(ids, email, before);
   });
 });
 
@@ -140,33 +197,13 @@ describe("PostgreSQL too slow", () => {
     const email = uniqueEmail("during-pg-lock");
     const before = await agentDay();
     // Another session holds every table the fields need: each statement waits, then times out.
-    const holder = postgres(new URL(`/${database.databaseName}`, ADMIN_DATABASE_URL).toString(), { max: 1, onnotice: () => undefined });
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => undefined;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holding = holder.begin(async (tx) => {
-      await tx`LOCK TABLE users, agent_actions, spend_counters IN ACCESS EXCLUSIVE MODE`;
-      locked();
-      await released;
-    });
+    const holder = await holdTables("users, agent_actions, spend_counters");
     try {
-      await isLocked;
       await expectEveryFieldUnavailable("locked", ids, email);
     } finally {
-      release();
-      await holding;
-      await holder.end();
+      await holder.release();
     }
-    expect(await statusOf(ids.settle)).toBe("RESERVED");
-    expect(await statusOf(ids.cancel)).toBe("RESERVED");
-    expect(await emailExists(email)).toBe(false);
-    expect(await agentDay()).toEqual(before);
-    await expectRecovered(ids, email);
+    await expectUntouchedThenRecovered(ids, email, before);
     process.stderr.write(`postgres outage answer times (ms): ${JSON.stringify(timings)}\n`);
   });
 });

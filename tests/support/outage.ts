@@ -2,6 +2,7 @@ import { expect } from "vitest";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { openPostgres, type Database } from "../../src/db/database";
+import { backingServiceOutage } from "../../src/errors/backing-service";
 import { ADMIN_DATABASE_URL } from "./backend";
 import type { TestServer } from "./test-server";
 import type { GraphQLResponse } from "./graphql-client";
@@ -22,6 +23,16 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
     return { value, tookMs: Math.round(performance.now() - started) };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** How a call ended: "ok <value as JSON>", "<service> <kind>" for an outage, or "error <message>". */
+export async function outcomeOf(pending: PromiseLike<unknown>): Promise<string> {
+  try {
+    return `ok ${JSON.stringify(await pending) ?? ""}`;
+  } catch (error) {
+    const outage = backingServiceOutage(error);
+    return outage ? `${outage.service} ${outage.kind}` : `error ${error instanceof Error ? error.message : String(error)}`;
   }
 }
 
@@ -64,7 +75,12 @@ export interface DatabaseSwitch {
  * superuser connection to the maintenance database.
  */
 export async function openDatabaseSwitch(server: TestServer, checkerPoolMax = 1): Promise<DatabaseSwitch> {
-  const [row] = (await server.app.database.db.execute(sql`SELECT current_database() AS name`)) as unknown as { name: string }[];
+  return openDatabaseSwitchOn(server.app.database, checkerPoolMax);
+}
+
+/** The same switch over the database `database` is connected to (a test's own). */
+export async function openDatabaseSwitchOn(database: Database, checkerPoolMax = 1): Promise<DatabaseSwitch> {
+  const [row] = (await database.db.execute(sql`SELECT current_database() AS name`)) as unknown as { name: string }[];
   const databaseName = row?.name ?? "";
   expect(databaseName).toMatch(/^ais_test_[0-9a-f]+$/);
   const superuser = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => undefined });
