@@ -2,8 +2,7 @@ import { and, asc, count, gt, lte, max } from "drizzle-orm";
 import type { DbOrTx } from "../db/database";
 import { auditEvents } from "../db/schema";
 import { checkChainedRow, type ChainBreakReason } from "./audit-chain";
-import type { AuditFilter } from "./audit-filter";
-import { planAuditScan, readAuditScan, scanConditions } from "./audit-scan";
+import { readAuditScan, scanConditions, type AuditScan } from "./audit-scan";
 
 /** The audit repository: reads only (writes go through the recorder). */
 
@@ -22,26 +21,23 @@ export interface ChainVerification {
 /** Newest first: up to `first` rows with seq below `beforeSeq`, and whether more follow. */
 export async function findAuditPageNewestFirst(
   db: DbOrTx,
-  filter: AuditFilter,
+  scan: AuditScan | null,
   page: { first: number; beforeSeq?: bigint },
 ): Promise<{ rows: AuditEventRow[]; hasNextPage: boolean }> {
-  const scan = await planAuditScan(db, filter, { before: page.beforeSeq });
-  const rows = scan === null ? [] : await readAuditScan(db, scan, "newest", page.first + 1);
+  const rows = scan === null ? [] : await readAuditScan(db, scan, "newest", page.first + 1, { before: page.beforeSeq });
   return { rows: rows.slice(0, page.first), hasNextPage: rows.length > page.first };
 }
 
 /** Oldest first: up to `limit` rows with afterSeq < seq <= upToSeq (keyset paging for exports). */
 export async function findAuditPageOldestFirst(
   db: DbOrTx,
-  filter: AuditFilter,
+  scan: AuditScan | null,
   page: { limit: number; afterSeq: bigint; upToSeq: bigint },
 ): Promise<AuditEventRow[]> {
-  const scan = await planAuditScan(db, filter, { after: page.afterSeq, before: page.upToSeq + 1n });
-  return scan === null ? [] : readAuditScan(db, scan, "oldest", page.limit);
+  return scan === null ? [] : readAuditScan(db, scan, "oldest", page.limit, { after: page.afterSeq, before: page.upToSeq + 1n });
 }
 
-export async function countAuditEvents(db: DbOrTx, filter: AuditFilter): Promise<number> {
-  const scan = await planAuditScan(db, filter, {});
+export async function countAuditEvents(db: DbOrTx, scan: AuditScan | null): Promise<number> {
   if (scan === null) return 0;
   const [row] = await db.select({ total: count() }).from(auditEvents).where(scanConditions(scan));
   return row?.total ?? 0;

@@ -41,24 +41,39 @@ const MAX_MERGED_NAMES = 100;
  * its partial index's predicate where it has one; or a wide window, read from its index and
  * sorted), merged in seq order.
  */
-type Driver = {
-  branches: SQL[];
-  /** The filter members the branches decide on their own. */
-  decides: readonly (keyof AuditFilter)[];
-  /** True when the filter has no other member: every candidate matches, no check needed. */
-  complete?: boolean;
-};
+interface Driver {
+  readonly branches: readonly SQL[];
+  /** True when the branches decide the whole filter: every candidate matches, no check needed. */
+  readonly complete: boolean;
+}
 
-const equalTo = (member: keyof AuditFilter, column: SQLWrapper, values: readonly string[], predicate?: SQL): Driver => ({
-  branches: values.map((value) => and(sql`${column} = ${value}`, predicate) as SQL),
-  decides: [member],
-});
+/** A driver whose branches decide the filter members `decides`. */
+function driverFor(filter: AuditFilter, branches: SQL[], decides: readonly (keyof AuditFilter)[]): Driver {
+  const complete = (Object.keys(filter) as (keyof AuditFilter)[]).every((member) => filter[member] === undefined || decides.includes(member));
+  return { branches, complete };
+}
 
-/** A filter made ready to read: the conditions every row must meet, the range, the driver. */
+const equalTo = (filter: AuditFilter, member: keyof AuditFilter, column: SQLWrapper, values: readonly string[], predicate?: SQL): Driver =>
+  driverFor(
+    filter,
+    values.map((value) => and(sql`${column} = ${value}`, predicate) as SQL),
+    [member],
+  );
+
+/**
+ * A filter made ready to read, once per request (a page and its count, or every page of an
+ * export, share it): the conditions every row must meet, the seq range its window's events
+ * lie in, and where candidates come from. A cursor narrows the range when a page is read.
+ */
 export interface AuditScan {
-  conditions: SQL[];
-  range: SeqRange;
-  driver?: Driver;
+  readonly conditions: readonly SQL[];
+  readonly range: SeqRange;
+  readonly driver?: Driver;
+  /**
+   * A window too wide to narrow the range: it drives a page when it lies far behind the
+   * head (asked once, and only when a page is read).
+   */
+  readonly wideWindow?: { readonly driver: Driver; readonly farBehind: () => Promise<boolean> };
 }
 
 /** The predicate of the partial index on failures and denials, word for word. */
@@ -90,8 +105,7 @@ async function actionNamesUnder(db: DbOrTx, prefix: string): Promise<string[] | 
  * it holds none), else undefined: read index only, in the index's order (so the planner
  * never reads the table from its start instead), so a window costs its own size.
  */
-async function windowSeqRange(db: DbOrTx, from: Date | undefined, to: Date | undefined, probe: number): Promise<SeqRange | null | undefined> {
-  const bounds = windowBounds(from, to);
+async function windowSeqRange(db: DbOrTx, bounds: SQL, probe: number): Promise<SeqRange | null | undefined> {
   const [row] = rowsOf<{ lo: string | null; hi: string | null; n: number }>(await db.execute(sql`
     SELECT min(seq)::text AS lo, max(seq)::text AS hi, count(*)::int AS n
     FROM (SELECT ${auditEvents.seq} AS seq FROM ${auditEvents} WHERE ${bounds} ORDER BY ${auditEvents.occurredAt} LIMIT ${probe + 1}) w`));
@@ -100,8 +114,6 @@ async function windowSeqRange(db: DbOrTx, from: Date | undefined, to: Date | und
   return { after: BigInt(row.lo) - 1n, before: BigInt(row.hi) + 1n };
 }
 
-const windowBounds = (from: Date | undefined, to: Date | undefined) =>
-  and(from === undefined ? undefined : gte(auditEvents.occurredAt, from), to === undefined ? undefined : lt(auditEvents.occurredAt, to));
 
 /**
  * Whether a wide window lies further from the head than it is long, judged by the seqs of its
@@ -109,8 +121,7 @@ const windowBounds = (from: Date | undefined, to: Date | undefined) =>
  * reading the window's own events in seq order costs less than the walk down to it. Only the
  * plan depends on this guess, never the result.
  */
-async function windowIsFarBehind(db: DbOrTx, from: Date | undefined, to: Date | undefined): Promise<boolean> {
-  const bounds = windowBounds(from, to);
+async function windowIsFarBehind(db: DbOrTx, bounds: SQL): Promise<boolean> {
   const [row] = rowsOf<{ head: string | null; first: string | null; last: string | null }>(await db.execute(sql`
     SELECT (SELECT max(${auditEvents.seq}) FROM ${auditEvents})::text AS head,
       (SELECT ${auditEvents.seq} FROM ${auditEvents} WHERE ${bounds} ORDER BY ${auditEvents.occurredAt}, ${auditEvents.seq} LIMIT 1)::text AS first,
@@ -129,15 +140,24 @@ function narrow(range: SeqRange, other: SeqRange): SeqRange {
   };
 }
 
+/** Whether the range holds no seq at all. */
+const isEmpty = (range: SeqRange) => range.after !== undefined && range.before !== undefined && range.before - range.after < 2n;
+
+/** Runs `ask` once, on the first call. */
+function once<T>(ask: () => Promise<T>): () => Promise<T> {
+  let answer: Promise<T> | undefined;
+  return () => (answer ??= ask());
+}
+
 /**
- * Null when nothing can match (a prefix no action has, an empty window, an empty range).
+ * Null when nothing can match (a prefix no action has, an empty window).
  * `windowProbe`: the widest window narrowed by its own events (WINDOW_PROBE; tests lower it).
  */
-export async function planAuditScan(db: DbOrTx, filter: AuditFilter, range: SeqRange, windowProbe = WINDOW_PROBE): Promise<AuditScan | null> {
+export async function planAuditScan(db: DbOrTx, filter: AuditFilter, windowProbe = WINDOW_PROBE): Promise<AuditScan | null> {
   const conditions: SQL[] = [];
   let driver: Driver | undefined;
-  if (filter.targetId !== undefined) driver = equalTo("targetId", auditEvents.targetId, [filter.targetId]);
-  else if (filter.actorId !== undefined) driver = equalTo("actorId", auditEvents.actorId, [filter.actorId]);
+  if (filter.targetId !== undefined) driver = equalTo(filter, "targetId", auditEvents.targetId, [filter.targetId]);
+  else if (filter.actorId !== undefined) driver = equalTo(filter, "actorId", auditEvents.actorId, [filter.actorId]);
   if (filter.action !== undefined) {
     const prefix = actionPrefix(filter.action);
     const names = prefix === undefined ? [filter.action] : await actionNamesUnder(db, prefix);
@@ -145,33 +165,26 @@ export async function planAuditScan(db: DbOrTx, filter: AuditFilter, range: SeqR
     if (names === undefined) conditions.push(sql`${auditEvents.action} LIKE ${`${escapeLike(prefix as string)}%`}`);
     else {
       conditions.push(names.length === 1 ? eq(auditEvents.action, names[0] as string) : inArray(auditEvents.action, names));
-      if (names.length <= MAX_MERGED_NAMES) driver ??= equalTo("action", auditEvents.action, names);
+      if (names.length <= MAX_MERGED_NAMES) driver ??= equalTo(filter, "action", auditEvents.action, names);
     }
   }
   if (filter.outcome !== undefined && filter.outcome !== "success") {
-    driver ??= equalTo("outcome", auditEvents.outcome, [filter.outcome], UNSUCCESSFUL);
+    driver ??= equalTo(filter, "outcome", auditEvents.outcome, [filter.outcome], UNSUCCESSFUL);
   }
   if (filter.actorId !== undefined) conditions.push(eq(auditEvents.actorId, filter.actorId));
   if (filter.actorType !== undefined) conditions.push(eq(auditEvents.actorType, filter.actorType));
   if (filter.targetType !== undefined) conditions.push(eq(auditEvents.targetType, filter.targetType));
   if (filter.targetId !== undefined) conditions.push(eq(auditEvents.targetId, filter.targetId));
   if (filter.outcome !== undefined) conditions.push(eq(auditEvents.outcome, filter.outcome));
-  if (filter.from !== undefined) conditions.push(gte(auditEvents.occurredAt, filter.from));
-  if (filter.to !== undefined) conditions.push(lt(auditEvents.occurredAt, filter.to));
-  let narrowed = range;
+  const window = and(filter.from === undefined ? undefined : gte(auditEvents.occurredAt, filter.from), filter.to === undefined ? undefined : lt(auditEvents.occurredAt, filter.to));
+  if (window !== undefined) conditions.push(window);
   // A window open towards the head is read by the walk from the head, where its events are.
-  if (filter.to !== undefined) {
-    const window = await windowSeqRange(db, filter.from, filter.to, windowProbe);
-    if (window === null) return null;
-    if (window !== undefined) narrowed = narrow(narrowed, window);
-    else if (driver === undefined && (await windowIsFarBehind(db, filter.from, filter.to))) driver = { branches: [windowBounds(filter.from, filter.to) as SQL], decides: ["from", "to"] };
-  }
-  if (narrowed.after !== undefined && narrowed.before !== undefined && narrowed.before - narrowed.after < 2n) return null;
-  if (driver) {
-    const { decides } = driver;
-    driver.complete = (Object.keys(filter) as (keyof AuditFilter)[]).every((member) => filter[member] === undefined || decides.includes(member));
-  }
-  return { conditions, range: narrowed, driver };
+  if (window === undefined || filter.to === undefined) return { conditions, range: {}, driver };
+  const range = await windowSeqRange(db, window, windowProbe);
+  if (range === null) return null;
+  if (range !== undefined || driver !== undefined) return { conditions, range: range ?? {}, driver };
+  const wideWindow = { driver: driverFor(filter, [window], ["from", "to"]), farBehind: once(() => windowIsFarBehind(db, window)) };
+  return { conditions, range: {}, wideWindow };
 }
 
 function rangeConditions(range: SeqRange): SQL[] {
@@ -182,30 +195,32 @@ function rangeConditions(range: SeqRange): SQL[] {
 }
 
 /**
- * Up to `limit` matching rows in seq order (`newest`: descending). With a driver, the page's
- * seqs come from its index (one ordered index-only scan per value, merged), each checked
- * against the whole filter by primary key (unless the driver decides the whole filter);
- * OFFSET 0 keeps PostgreSQL from flattening either step back into the walk from the head.
+ * Up to `limit` matching rows in seq order (`newest`: descending) within `cursor`. With a
+ * driver, the page's seqs come from its index (one ordered index-only scan per value,
+ * merged), each checked against the whole filter by primary key (unless the driver decides
+ * the whole filter); OFFSET 0 keeps PostgreSQL from flattening either step back into the walk
+ * from the head.
  */
-export async function readAuditScan(db: DbOrTx, scan: AuditScan, order: "newest" | "oldest", limit: number) {
-  const direction = order === "newest" ? sql.raw("DESC") : sql.raw("ASC");
+export async function readAuditScan(db: DbOrTx, scan: AuditScan, order: "newest" | "oldest", limit: number, cursor: SeqRange = {}) {
+  const bounds = narrow(scan.range, cursor);
+  if (isEmpty(bounds)) return [];
   const byOrder = order === "newest" ? desc(auditEvents.seq) : asc(auditEvents.seq);
-  const range = rangeConditions(scan.range);
-  if (scan.driver === undefined) {
+  const range = rangeConditions(bounds);
+  const driver = scan.driver ?? (scan.wideWindow && (await scan.wideWindow.farBehind()) ? scan.wideWindow.driver : undefined);
+  if (driver === undefined) {
     return db.select().from(auditEvents).where(and(...scan.conditions, ...range)).orderBy(byOrder).limit(limit);
   }
-  const branches = scan.driver.branches.map(
+  const direction = order === "newest" ? sql.raw("DESC") : sql.raw("ASC");
+  const branches = driver.branches.map(
     (branch) => sql`(SELECT ${auditEvents.seq} FROM ${auditEvents} WHERE ${and(branch, ...range)} ORDER BY ${auditEvents.seq} ${direction})`,
   );
   const candidates = sql`SELECT seq FROM (${sql.join(branches, sql` UNION ALL `)}) candidates ORDER BY seq ${direction} OFFSET 0`;
-  if (scan.driver.complete) {
-    const page = sql`SELECT d.seq FROM (${candidates}) d LIMIT ${limit}`;
-    return db.select().from(auditEvents).where(sql`${auditEvents.seq} IN (${page})`).orderBy(byOrder);
-  }
-  const page = sql`
-    SELECT d.seq FROM (${candidates}) d
-    CROSS JOIN LATERAL (SELECT 1 FROM ${auditEvents} WHERE ${and(sql`${auditEvents.seq} = d.seq`, ...scan.conditions)} OFFSET 0) matched
-    ORDER BY d.seq ${direction} LIMIT ${limit}`;
+  const page = driver.complete
+    ? sql`SELECT d.seq FROM (${candidates}) d LIMIT ${limit}`
+    : sql`
+      SELECT d.seq FROM (${candidates}) d
+      CROSS JOIN LATERAL (SELECT 1 FROM ${auditEvents} WHERE ${and(sql`${auditEvents.seq} = d.seq`, ...scan.conditions)} OFFSET 0) matched
+      ORDER BY d.seq ${direction} LIMIT ${limit}`;
   return db.select().from(auditEvents).where(sql`${auditEvents.seq} IN (${page})`).orderBy(byOrder);
 }
 

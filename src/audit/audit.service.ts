@@ -23,6 +23,7 @@ import {
   type ChainVerification,
 } from "./audit-query";
 import { recordAudit } from "./audit-recorder";
+import { planAuditScan } from "./audit-scan";
 import { latestCheckpoint, recordCheckpoint } from "./audit-checkpoints";
 import { systemClock, type Clock } from "../clock";
 
@@ -80,9 +81,11 @@ export function createAuditService(deps: { db: Db; clock?: Clock; exportPageSize
   const pageSize = deps.exportPageSize ?? EXPORT_PAGE_SIZE;
 
   async function* pagesOf(filter: AuditFilter, upToSeq: bigint): AsyncGenerator<AuditEventRow[]> {
+    // Planned once for the whole export: every page reads from the same plan.
+    const scan = await planAuditScan(db, filter);
     let afterSeq = 0n;
     for (;;) {
-      const rows = await findAuditPageOldestFirst(db, filter, { limit: pageSize, afterSeq, upToSeq });
+      const rows = await findAuditPageOldestFirst(db, scan, { limit: pageSize, afterSeq, upToSeq });
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;
       afterSeq = (rows[rows.length - 1] as AuditEventRow).seq;
@@ -95,12 +98,14 @@ export function createAuditService(deps: { db: Db; clock?: Clock; exportPageSize
       const filter = parseAuditFilter(args.filter);
       const first = parsePageSize(args.first);
       const beforeSeq = args.after === null || args.after === undefined ? undefined : decodeCursor(args.after);
-      const page = await findAuditPageNewestFirst(db, filter, { first, beforeSeq });
+      // One plan for the page and, when selected, its count.
+      const scan = await planAuditScan(db, filter);
+      const page = await findAuditPageNewestFirst(db, scan, { first, beforeSeq });
       const edges = page.rows.map((node) => ({ cursor: encodeCursor(node.seq), node }));
       return {
         edges,
         pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
-        countAll: () => countAuditEvents(db, filter),
+        countAll: () => countAuditEvents(db, scan),
       };
     },
 

@@ -185,8 +185,8 @@ describe("the audit search against the filter's definition", () => {
     await fc.assert(
       fc.asyncProperty(filterArb, order, cut, fc.constantFrom(1, 13, 200), async (filter, direction, at, limit) => {
         const range = at === undefined ? {} : direction === "newest" ? { before: BigInt(at) } : { after: BigInt(at) };
-        const scan = await planAuditScan(db, checkedAuditFilter(filter), range, 40);
-        const found = scan === null ? [] : await readAuditScan(db, scan, direction, limit);
+        const scan = await planAuditScan(db, checkedAuditFilter(filter), 40);
+        const found = scan === null ? [] : await readAuditScan(db, scan, direction, limit, range);
         const inRange = trail.filter((row) => (range.before === undefined || row.seq < range.before) && (range.after === undefined || row.seq > range.after));
         const expected = inRange.filter((row) => matches(row, filter));
         if (direction === "newest") expected.reverse();
