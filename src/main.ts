@@ -3,6 +3,7 @@ import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config/config";
 import { DataDirInUseError } from "./db/data-dir";
 import { strayRejectionHandler } from "./errors/stray-rejections";
+import { batchedStdout } from "./logging/batched-output";
 import { createLogger } from "./logging/logger";
 
 /** Process entry: parse config, start, and shut down gracefully on SIGTERM / SIGINT. */
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.LOG_LEVEL });
+  // The access log writes a line per request: lines go out once per event-loop turn.
+  const logger = createLogger({ level: config.LOG_LEVEL, destination: batchedStdout() });
   process.on("unhandledRejection", strayRejectionHandler(logger));
   // Everything this process creates (PGlite's files, keys, outbox) is private to its user.
   process.umask(0o077);
