@@ -18,7 +18,8 @@ import type { ActionRow } from "./action.repository";
 export function lockCountersStatement(keys: readonly string[]): Statement {
   return {
     text: `SELECT key, (reserved + settled)::text AS spend FROM spend_counters
-      WHERE key = ANY($1::text[]) ORDER BY key COLLATE "C" FOR UPDATE`,
+      WHERE key = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) ORDER BY key COLLATE "C" FOR UPDATE`,
+    // A JSON array, not a text[] parameter: the drivers' clients do not fetch array types (database.ts).
     params: [[...keys]],
   };
 }

@@ -73,6 +73,11 @@ export function openPostgres(url: string, options: PostgresOptions): Database {
       max,
       onnotice: () => undefined,
       connect_timeout: (options.connectTimeoutMs ?? 5_000) / 1000,
+      // No query for array types on each new connection: postgres.js runs it without handling
+      // its failure, so a connection cut at that moment rejected with nobody listening (and
+      // it costs a round trip). Array columns are read and written through drizzle, which
+      // parses and formats PostgreSQL's array text itself; raw statements pass lists as JSON.
+      fetch_types: false,
       connection: {
         application_name: "agent-identity",
         statement_timeout: statementTimeoutMs,

@@ -10,8 +10,11 @@
  * So this pool:
  *
  * - retires its client when a call fails because the database is unreachable: later calls go
- *   to a fresh client (connections are opened on demand), and the retired one is ended after
- *   a short grace, which fails whatever it still holds;
+ *   to a fresh client (connections are opened on demand), and the retired one is ended at
+ *   once, which fails whatever it still holds. Nothing it held is sent later: a statement or
+ *   transaction whose caller was answered with an outage cannot run once the database is
+ *   back. (Its other calls in flight fail too; their connections break, so PostgreSQL rolls
+ *   their transactions back.)
  * - gives every wait on the database its own deadline: a statement, and each step of a
  *   transaction (BEGIN with the wait for a connection, each statement, COMMIT or ROLLBACK).
  *   Past it the call fails as a timeout and the client is retired too. The deadline is the
@@ -29,8 +32,6 @@ import { within } from "./deadline";
 export interface GuardedPoolOptions {
   /** How long one wait on the database may last. */
   deadlineMs: number;
-  /** How long a retired client's calls in flight may still finish before it is ended. */
-  retireGraceMs?: number;
 }
 
 export interface GuardedPool {
@@ -61,7 +62,7 @@ class GuardedQuery implements PromiseLike<unknown> {
 }
 
 export function guardedPool(connect: () => postgres.Sql, options: GuardedPoolOptions): GuardedPool {
-  const { deadlineMs, retireGraceMs = 2_000 } = options;
+  const { deadlineMs } = options;
   const first = connect();
   let current = first;
   const retiring = new Set<Promise<void>>();
@@ -72,7 +73,7 @@ export function guardedPool(connect: () => postgres.Sql, options: GuardedPoolOpt
     Object.assign(current.options.parsers, first.options.parsers);
     Object.assign(current.options.serializers, first.options.serializers);
     const ending: Promise<void> = client
-      .end({ timeout: retireGraceMs / 1000 })
+      .end({ timeout: 0 })
       .catch(() => undefined)
       .finally(() => retiring.delete(ending));
     retiring.add(ending);

@@ -62,7 +62,7 @@ function fakeDriver(behaviour: { statement: Behaviour; begin?: () => Promise<voi
     clients.push(fake);
     return fake.sql;
   };
-  return { clients, pool: guardedPool(connect, { deadlineMs: DEADLINE_MS, retireGraceMs: 0 }) };
+  return { clients, pool: guardedPool(connect, { deadlineMs: DEADLINE_MS }) };
 }
 
 const answer: Behaviour = (text) => (text.includes("hang") ? NEVER : text.includes("reset") ? Promise.reject(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })) : text.includes("dup") ? Promise.reject(Object.assign(new Error("duplicate key"), { code: "23505" })) : Promise.resolve([text]));
