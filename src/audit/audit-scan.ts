@@ -114,7 +114,6 @@ async function windowSeqRange(db: DbOrTx, bounds: SQL, probe: number): Promise<S
   return { after: BigInt(row.lo) - 1n, before: BigInt(row.hi) + 1n };
 }
 
-
 /**
  * Whether a wide window lies further from the head than it is long, judged by the seqs of its
  * earliest and latest stamped events (two index probes; times are nearly in seq order). Then

@@ -9,9 +9,10 @@
  * the statements of a flight reach PostgreSQL in order on that connection and nothing else
  * is interleaved with them. A connection that breaks fails the statements sent on it (they
  * are never re-sent elsewhere: postgres.js rejects what it wrote), and the lane gets a new
- * client for the next transaction. PostgreSQL's own deadlines apply (statement timeout, idle in
- * transaction), and each flight has one of its own besides. On PGlite (one connection, one transaction at a time) a flight is just its
- * statements in turn inside PGlite's transaction.
+ * client for the next transaction. PostgreSQL's own deadlines apply (statement timeout, idle
+ * in transaction), and each flight has one of its own besides. On PGlite (one connection,
+ * one transaction at a time) a flight is just its statements in turn inside PGlite's
+ * transaction.
  *
  * Parameters are plain values; a JSON parameter is passed as the object or array itself
  * with a `::jsonb` cast in the text (both drivers serialize it). Results are rows of
