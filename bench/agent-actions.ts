@@ -13,7 +13,7 @@
  * path and would flatter the ratio.
  */
 import postgres from "postgres";
-import { CONNECTIONS, load, median, ROUNDS, type Measured } from "./measure";
+import { CONNECTIONS, load, loadCluster, median, ROUNDS, type Measured } from "./measure";
 import type { ServerProcess } from "../tests/support/server-process";
 
 const DEFAULT_POLICY_ID = "00000000-0000-4000-8000-000000000001";
@@ -101,9 +101,11 @@ export async function benchAgentActions(
   const limitedRounds: Measured[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     floorRounds.push(await load("floor: one-INSERT mutation (agent key)", server.url, { body: floorBody, headers }, server.child.pid));
-    actionRounds.push(await load("submitAgentAction (3 caps, 1 GLOBAL)", server.url, { body: actionBody, headers }, server.child.pid));
+    actionRounds.push(await withBatches([server.url], () => load("submitAgentAction (3 caps, 1 GLOBAL)", server.url, { body: actionBody, headers }, server.child.pid)));
     limitedRounds.push(
-      await load("submitAgentAction (+ run, llm.*, velocity caps)", server.url, { body: limitedBody, headers: { authorization: `Bearer ${limited.key}` } }, server.child.pid),
+      await withBatches([server.url], () =>
+        load("submitAgentAction (+ run, llm.*, velocity caps)", server.url, { body: limitedBody, headers: { authorization: `Bearer ${limited.key}` } }, server.child.pid),
+      ),
     );
   }
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
@@ -120,8 +122,31 @@ export async function benchAgentActions(
  * Decisions per second of the whole cluster with 1, 2 and 3 server processes on one
  * PostgreSQL and Redis: the same agent (so every action locks the same AGENT, OWNER and
  * GLOBAL counters, whichever process decides it), the same total of connections split
- * evenly across the processes. Each count is one round.
+ * evenly across the processes, all warmed and measured together. Each count is one round;
+ * its CPU columns are those of every server process and PostgreSQL, per decision of the
+ * cluster.
  */
+/** The decisions and the transactions that wrote them so far, summed over the processes' /metrics. */
+async function decisionBatches(urls: readonly string[]): Promise<{ decisions: number; batches: number }> {
+  let decisions = 0;
+  let batches = 0;
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const match of text.matchAll(/^agent_action_decisions_total\{[^}]*\} (\d+)$/gm)) decisions += Number(match[1]);
+    batches += Number(/^agent_action_decision_batches_total (\d+)$/m.exec(text)?.[1] ?? 0);
+  }
+  return { decisions, batches };
+}
+
+/** Runs a decision load and adds the mean decisions per transaction (warm-up included). */
+async function withBatches(urls: readonly string[], measure: () => Promise<Measured>): Promise<Measured> {
+  const before = await decisionBatches(urls);
+  const row = await measure();
+  const after = await decisionBatches(urls);
+  const batches = after.batches - before.batches;
+  return batches > 0 ? { ...row, perBatch: (after.decisions - before.decisions) / batches } : row;
+}
+
 export async function benchDecisionProcesses(servers: readonly ServerProcess[], key: string): Promise<Measured[]> {
   const body = JSON.stringify({
     query: `mutation ($input: AgentActionInput!) { submitAgentAction(input: $input) { id status } }`,
@@ -131,13 +156,9 @@ export async function benchDecisionProcesses(servers: readonly ServerProcess[], 
   for (let count = 1; count <= servers.length; count += 1) {
     const active = servers.slice(0, count);
     const connections = Math.max(1, Math.floor(CONNECTIONS / count));
-    const each = await Promise.all(active.map((server) => load(`decisions on ${count}`, server.url, { body, connections, headers: { authorization: `Bearer ${key}` } })));
-    rows.push({
-      name: `submitAgentAction, ${count} process${count > 1 ? "es" : ""} (${connections} connections each)`,
-      rps: each.reduce((sum, one) => sum + one.rps, 0),
-      p99: Math.max(...each.map((one) => one.p99)),
-      errors: each.reduce((sum, one) => sum + one.errors, 0),
-    });
+    const name = `submitAgentAction, ${count} process${count > 1 ? "es" : ""} (${connections} connections each)`;
+    const targets = active.map((server) => ({ url: server.url, ...(server.child.pid === undefined ? {} : { pid: server.child.pid }) }));
+    rows.push(await withBatches(active.map((server) => server.url), () => loadCluster(name, targets, { body, connections, headers: { authorization: `Bearer ${key}` } })));
   }
   return rows;
 }

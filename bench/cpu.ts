@@ -33,23 +33,28 @@ function postgresPids(): number[] {
 }
 
 export interface CpuSplit {
-  /** CPU µs per request: the server process, and every PostgreSQL process together. */
+  /** CPU µs per request: the server process (or processes), and every PostgreSQL process together. */
   serverUs: number;
   postgresUs: number;
 }
 
-/** Starts counting; the returned function ends it and divides by the requests served. */
-export function startCpuCount(serverPid: number | undefined): ((requests: number) => CpuSplit | undefined) | undefined {
-  if (serverPid === undefined || !fs.existsSync("/proc/self/stat")) return undefined;
+/**
+ * Starts counting; the returned function ends it and divides by the requests served. Several
+ * server pids (processes sharing one PostgreSQL) are counted together.
+ */
+export function startCpuCount(serverPid: number | readonly number[] | undefined): ((requests: number) => CpuSplit | undefined) | undefined {
+  const servers = serverPid === undefined ? [] : typeof serverPid === "number" ? [serverPid] : serverPid;
+  if (servers.length === 0 || !fs.existsSync("/proc/self/stat")) return undefined;
+  const serverTicks = () => servers.reduce((sum, pid) => sum + ticksOf(pid), 0);
   // A backend that exits during the load takes its ticks with it: the bench's connections
   // are pooled and stay open, so this undercounts only the short-lived ones.
   const before = new Map(postgresPids().map((pid) => [pid, ticksOf(pid)]));
-  const serverBefore = ticksOf(serverPid);
+  const serverBefore = serverTicks();
   return (requests) => {
     if (requests <= 0) return undefined;
     let postgresTicks = 0;
     for (const pid of postgresPids()) postgresTicks += ticksOf(pid) - (before.get(pid) ?? 0);
     const perRequestUs = (ticks: number) => (ticks / TICKS_PER_S / requests) * 1e6;
-    return { serverUs: perRequestUs(ticksOf(serverPid) - serverBefore), postgresUs: perRequestUs(postgresTicks) };
+    return { serverUs: perRequestUs(serverTicks() - serverBefore), postgresUs: perRequestUs(postgresTicks) };
   };
 }

@@ -20,28 +20,60 @@ export interface Measured {
   errors: number;
   /** CPU per request of the server and of PostgreSQL (Linux only). */
   cpu?: CpuSplit;
+  /** Agent action decisions per transaction that wrote them (group commit), when measured. */
+  perBatch?: number;
 }
+
+/** One autocannon run of `duration` seconds against the server's GraphQL endpoint. */
+function runLoad(url: string, options: Partial<autocannon.Options>, duration: number) {
+  return autocannon({
+    url: `${url}/graphql`,
+    method: "POST",
+    connections: CONNECTIONS,
+    ...options,
+    duration,
+    headers: { "content-type": "application/json", ...options.headers },
+  });
+}
+
+const measured = (name: string, result: autocannon.Result): Measured => ({
+  name,
+  rps: result.requests.average,
+  p99: result.latency.p99,
+  errors: result.errors + result.timeouts + result.non2xx,
+});
 
 /**
  * Runs a load once to warm the JIT and the connections, then again to measure; with the
  * server's pid, also the CPU it and PostgreSQL spent per request.
  */
 export async function load(name: string, url: string, options: Partial<autocannon.Options>, serverPid?: number): Promise<Measured> {
-  const run = (duration: number) =>
-    autocannon({
-      url: `${url}/graphql`,
-      method: "POST",
-      connections: CONNECTIONS,
-      ...options,
-      duration,
-      headers: { "content-type": "application/json", ...options.headers },
-    });
-  await run(WARMUP_S);
+  await runLoad(url, options, WARMUP_S);
   const stopCount = startCpuCount(serverPid);
-  const result = await run(DURATION_S);
+  const result = await runLoad(url, options, DURATION_S);
   const cpu = stopCount?.(result.requests.total);
-  const errors = result.errors + result.timeouts + result.non2xx;
-  return { name, rps: result.requests.average, p99: result.latency.p99, errors, ...(cpu ? { cpu } : {}) };
+  return { ...measured(name, result), ...(cpu ? { cpu } : {}) };
+}
+
+/**
+ * The same load against several server processes at once (one autocannon each, warmed and
+ * measured together): their throughputs add up, the p99 is the worst one's, and the CPU is
+ * that of all of them and PostgreSQL per request of the whole cluster.
+ */
+export async function loadCluster(name: string, servers: readonly { url: string; pid?: number }[], options: Partial<autocannon.Options>): Promise<Measured> {
+  await Promise.all(servers.map((server) => runLoad(server.url, options, WARMUP_S)));
+  const pids = servers.flatMap((server) => (server.pid === undefined ? [] : [server.pid]));
+  const stopCount = startCpuCount(pids);
+  const results = await Promise.all(servers.map((server) => runLoad(server.url, options, DURATION_S)));
+  const cpu = stopCount?.(results.reduce((sum, result) => sum + result.requests.total, 0));
+  const each = results.map((result) => measured(name, result));
+  return {
+    name,
+    rps: each.reduce((sum, one) => sum + one.rps, 0),
+    p99: Math.max(...each.map((one) => one.p99)),
+    errors: each.reduce((sum, one) => sum + one.errors, 0),
+    ...(cpu ? { cpu } : {}),
+  };
 }
 
 /**

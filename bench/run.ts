@@ -171,8 +171,8 @@ async function main(): Promise<void> {
         ownerId: registered.register.user.id,
       });
       rows.push(result.floor, result.actions, result.limited);
-      ratios.push(`agent action decisions / one INSERT  ${(result.actions.rps / result.floor.rps).toFixed(2)}   (target >= 0.7; p99 ${result.actions.p99.toFixed(1)} ms vs ${result.floor.p99.toFixed(1)} ms)`);
-      ratios.push(`  with run, pattern and velocity caps ${(result.limited.rps / result.floor.rps).toFixed(2)}   (target >= 0.7; p99 ${result.limited.p99.toFixed(1)} ms)`);
+      ratios.push(`agent action decisions / one INSERT  ${(result.actions.rps / result.floor.rps).toFixed(2)}   (target >= 1.0; p99 ${result.actions.p99.toFixed(1)} ms vs ${result.floor.p99.toFixed(1)} ms)`);
+      ratios.push(`  with run, pattern and velocity caps ${(result.limited.rps / result.floor.rps).toFixed(2)}   (target >= 1.0; p99 ${result.limited.p99.toFixed(1)} ms)`);
       ratios.push(`  recorded actions: ${result.recorded}, not ALLOWED: ${result.denied}`);
       if (wanted("processes")) {
         // Two more processes on the same PostgreSQL and Redis (data directories of their own).
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nbench: ${DURATION_S}s each, ${os.availableParallelism()} cores, PostgreSQL + Redis\n`);
     for (const row of rows) {
       process.stdout.write(
-        `  ${row.name.padEnd(width)}  ${row.rps.toFixed(1).padStart(9)} req/s   p99 ${row.p99.toFixed(1).padStart(6)} ms${cpuColumns(row)}${row.errors ? `   errors ${row.errors}` : ""}\n`,
+        `  ${row.name.padEnd(width)}  ${row.rps.toFixed(1).padStart(9)} req/s   p99 ${row.p99.toFixed(1).padStart(6)} ms${cpuColumns(row)}${row.perBatch ? `   ${row.perBatch.toFixed(1)} decisions a transaction` : ""}${row.errors ? `   errors ${row.errors}` : ""}\n`,
       );
     }
     process.stdout.write(`\n${ratios.map((line) => `  ${line}`).join("\n")}\n\n`);

@@ -48,11 +48,12 @@ export type BatchResult = { kind: "decided"; row: ActionRow } | { kind: "existin
 
 const MAX_BATCH = 64;
 /**
- * Batches in flight per process: one commits while the next one's flight waits in PostgreSQL
- * for its counter locks, so the locks pass from one batch to the next without waiting for
- * this process to turn around (one lane each, db/flights.ts).
+ * Batches in flight per process. One: the next batch takes everything that arrived while this
+ * one ran. Two (one committing while the next one's lock waits in PostgreSQL) halved the
+ * batches, and on a machine whose cores are busy the extra transactions cost more than the
+ * overlap saves (README, design notes).
  */
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 1;
 const STATUS_OF = { ALLOWED: "RESERVED", PENDING_APPROVAL: "PENDING_APPROVAL", DENIED: "DENIED" } as const;
 const idempotencyId = (agentId: string, key: string) => `${agentId}\u0000${key}`;
 
@@ -68,11 +69,10 @@ class MissingCounters extends Error {}
  * batch's counters (in key order) and the idempotency lookup travel together; the actions
  * are decided in arrival order, each on the spend the ones before it left (so a cap's last
  * room goes to one action); every action, every charge, every audit row and COMMIT travel
- * together. The hot locks are held for one turnaround of this process. Two batches are in
- * flight at once, on two lanes: while one commits, the next one's lock already waits in
- * PostgreSQL and gets the rows (with the spend just committed) as soon as they are free.
- * An idle process decides an action at once (a batch of one); under load, batches form
- * while the previous ones run. Processes exclude each other through the same row locks.
+ * together. The hot locks are held for one turnaround of this process. One batch is in
+ * flight at a time: an idle process decides an action at once (a batch of one); under load,
+ * the next batch is whatever arrived while the last one ran. Processes exclude each other
+ * through the same row locks, so while one process turns around, another's batch has them.
  *
  * Idempotency keys are checked under the counter locks: a concurrent transaction with the
  * same agent and key must lock the same AGENT counters, so it has committed (and is seen) or

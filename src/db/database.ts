@@ -44,7 +44,7 @@ export interface Database {
 const migrationsFolder = MIGRATIONS_FOLDER;
 
 /** Connections of the decision path's flights, beside the pool (see flights.ts). */
-export const DECISION_LANES = 2;
+export const DECISION_LANES = 1;
 
 /** Arbitrary, fixed key of the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK_KEY = 726_340_118;
@@ -88,7 +88,7 @@ export function openPostgres(url: string, options: PostgresOptions): Database {
   const deadlineMs = (options.connectTimeoutMs ?? 5_000) + statementTimeoutMs + 1_000;
   const pool = guardedPool(() => connectWith(options.poolMax), { deadlineMs });
   const db = drizzlePostgres({ client: pool.client, schema }) as unknown as Db;
-  // Two lanes: one batch of decisions commits while the next one waits for its locks.
+  // One lane: a process has one batch of decisions in flight at a time (decision-batcher.ts).
   const flights = postgresFlights(() => connectWith(1), DECISION_LANES, deadlineMs);
   return {
     db,

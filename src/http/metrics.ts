@@ -20,7 +20,7 @@ export interface Metrics {
   graphqlPlugin(schema: GraphQLSchema): ApolloServerPlugin;
   /** The operation and result a request was labelled with, for the access log. */
   labelOf(meta: RequestMeta): OperationLabel | undefined;
-  /** Decisions of agent actions, by outcome (ALLOWED, PENDING_APPROVAL, DENIED). */
+  /** Decisions of agent actions, by outcome (ALLOWED, PENDING_APPROVAL, DENIED): the ones one transaction wrote. */
   decided(outcomes: readonly string[]): void;
   /** Counts operational events (closed list): lockouts, expiries, delivery failures. */
   observe(event: OperationalEvent, count?: number): void;
@@ -90,6 +90,11 @@ export function createMetrics(): Metrics {
     labelNames: ["outcome"],
     registers: [registry],
   });
+  const batches = new Counter({
+    name: "agent_action_decision_batches_total",
+    help: "Transactions that wrote agent action decisions (group commit): decisions over batches is the mean batch",
+    registers: [registry],
+  });
   const events = new Counter({
     name: "operational_events_total",
     help: "Account lockouts, expired reservations and held actions, failed email and webhook deliveries",
@@ -129,6 +134,7 @@ export function createMetrics(): Metrics {
     },
     decided(outcomes) {
       for (const outcome of outcomes) decisions.inc({ outcome });
+      if (outcomes.length > 0) batches.inc();
     },
     observe(event, count = 1) {
       events.inc({ event }, count);

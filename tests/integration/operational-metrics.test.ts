@@ -52,7 +52,7 @@ describe("operational metrics", () => {
     expect(delta('http_request_duration_seconds_count{method="POST",route="/graphql",status="200"}')).toBeGreaterThanOrEqual(3);
   });
 
-  it("count decisions by outcome", async () => {
+  it("count decisions by outcome, and the transactions that wrote them", async () => {
     const admin = await loginUser(server.client, ADMIN_EMAIL, ADMIN_PASSWORD);
     const agent = await createAgentWithKey(server.client, await registerUser(server.client));
     await createPolicy(server.client, admin, { name: "llm", scope: "AGENT", scopeId: agent.id, rules: [{ pattern: "llm.*", effect: "ALLOW" }] });
@@ -64,6 +64,8 @@ describe("operational metrics", () => {
     expect(delta('agent_action_decisions_total{outcome="ALLOWED"}')).toBe(1);
     expect(delta('agent_action_decisions_total{outcome="DENIED"}')).toBe(1);
     expect(delta('graphql_operations_total{operation="submitAgentAction",result="POLICY_DENIED"}')).toBe(1);
+    // One after the other, each decision is its own batch (group commit forms under load).
+    expect(delta("agent_action_decision_batches_total")).toBe(2);
   });
 
   it("count lockouts and show every operational event from the start", async () => {
