@@ -101,9 +101,9 @@ export async function benchAgentActions(
   const limitedRounds: Measured[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     floorRounds.push(await load("floor: one-INSERT mutation (agent key)", server.url, { body: floorBody, headers }, server.child.pid));
-    actionRounds.push(await withBatches([server.url], () => load("submitAgentAction (3 caps, 1 GLOBAL)", server.url, { body: actionBody, headers }, server.child.pid)));
+    actionRounds.push(await withBatches([server], () => load("submitAgentAction (3 caps, 1 GLOBAL)", server.url, { body: actionBody, headers }, server.child.pid)));
     limitedRounds.push(
-      await withBatches([server.url], () =>
+      await withBatches([server], () =>
         load("submitAgentAction (+ run, llm.*, velocity caps)", server.url, { body: limitedBody, headers: { authorization: `Bearer ${limited.key}` } }, server.child.pid),
       ),
     );
@@ -118,19 +118,11 @@ export async function benchAgentActions(
   }
 }
 
-/**
- * Decisions per second of the whole cluster with 1, 2 and 3 server processes on one
- * PostgreSQL and Redis: the same agent (so every action locks the same AGENT, OWNER and
- * GLOBAL counters, whichever process decides it), the same total of connections split
- * evenly across the processes, all warmed and measured together. Each count is one round;
- * its CPU columns are those of every server process and PostgreSQL, per decision of the
- * cluster.
- */
 /** The decisions and the transactions that wrote them so far, summed over the processes' /metrics. */
-async function decisionBatches(urls: readonly string[]): Promise<{ decisions: number; batches: number }> {
+async function decisionBatches(servers: readonly { url: string }[]): Promise<{ decisions: number; batches: number }> {
   let decisions = 0;
   let batches = 0;
-  for (const url of urls) {
+  for (const { url } of servers) {
     const text = await (await fetch(`${url}/metrics`)).text();
     for (const match of text.matchAll(/^agent_action_decisions_total\{[^}]*\} (\d+)$/gm)) decisions += Number(match[1]);
     batches += Number(/^agent_action_decision_batches_total (\d+)$/m.exec(text)?.[1] ?? 0);
@@ -139,14 +131,22 @@ async function decisionBatches(urls: readonly string[]): Promise<{ decisions: nu
 }
 
 /** Runs a decision load and adds the mean decisions per transaction (warm-up included). */
-async function withBatches(urls: readonly string[], measure: () => Promise<Measured>): Promise<Measured> {
-  const before = await decisionBatches(urls);
+async function withBatches(servers: readonly { url: string }[], measure: () => Promise<Measured>): Promise<Measured> {
+  const before = await decisionBatches(servers);
   const row = await measure();
-  const after = await decisionBatches(urls);
+  const after = await decisionBatches(servers);
   const batches = after.batches - before.batches;
   return batches > 0 ? { ...row, perBatch: (after.decisions - before.decisions) / batches } : row;
 }
 
+/**
+ * Decisions per second of the whole cluster with 1, 2 and 3 server processes on one
+ * PostgreSQL and Redis: the same agent (so every action locks the same AGENT, OWNER and
+ * GLOBAL counters, whichever process decides it), the same total of connections split
+ * evenly across the processes, all warmed and measured together. Each count is one round;
+ * its CPU columns are those of every server process and PostgreSQL, per decision of the
+ * cluster.
+ */
 export async function benchDecisionProcesses(servers: readonly ServerProcess[], key: string): Promise<Measured[]> {
   const body = JSON.stringify({
     query: `mutation ($input: AgentActionInput!) { submitAgentAction(input: $input) { id status } }`,
@@ -158,7 +158,7 @@ export async function benchDecisionProcesses(servers: readonly ServerProcess[], 
     const connections = Math.max(1, Math.floor(CONNECTIONS / count));
     const name = `submitAgentAction, ${count} process${count > 1 ? "es" : ""} (${connections} connections each)`;
     const targets = active.map((server) => ({ url: server.url, ...(server.child.pid === undefined ? {} : { pid: server.child.pid }) }));
-    rows.push(await withBatches(active.map((server) => server.url), () => loadCluster(name, targets, { body, connections, headers: { authorization: `Bearer ${key}` } })));
+    rows.push(await withBatches(targets, () => loadCluster(name, targets, { body, connections, headers: { authorization: `Bearer ${key}` } })));
   }
   return rows;
 }

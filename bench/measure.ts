@@ -36,23 +36,12 @@ function runLoad(url: string, options: Partial<autocannon.Options>, duration: nu
   });
 }
 
-const measured = (name: string, result: autocannon.Result): Measured => ({
-  name,
-  rps: result.requests.average,
-  p99: result.latency.p99,
-  errors: result.errors + result.timeouts + result.non2xx,
-});
-
 /**
  * Runs a load once to warm the JIT and the connections, then again to measure; with the
  * server's pid, also the CPU it and PostgreSQL spent per request.
  */
-export async function load(name: string, url: string, options: Partial<autocannon.Options>, serverPid?: number): Promise<Measured> {
-  await runLoad(url, options, WARMUP_S);
-  const stopCount = startCpuCount(serverPid);
-  const result = await runLoad(url, options, DURATION_S);
-  const cpu = stopCount?.(result.requests.total);
-  return { ...measured(name, result), ...(cpu ? { cpu } : {}) };
+export function load(name: string, url: string, options: Partial<autocannon.Options>, serverPid?: number): Promise<Measured> {
+  return loadCluster(name, [{ url, ...(serverPid === undefined ? {} : { pid: serverPid }) }], options);
 }
 
 /**
@@ -66,12 +55,11 @@ export async function loadCluster(name: string, servers: readonly { url: string;
   const stopCount = startCpuCount(pids);
   const results = await Promise.all(servers.map((server) => runLoad(server.url, options, DURATION_S)));
   const cpu = stopCount?.(results.reduce((sum, result) => sum + result.requests.total, 0));
-  const each = results.map((result) => measured(name, result));
   return {
     name,
-    rps: each.reduce((sum, one) => sum + one.rps, 0),
-    p99: Math.max(...each.map((one) => one.p99)),
-    errors: each.reduce((sum, one) => sum + one.errors, 0),
+    rps: results.reduce((sum, result) => sum + result.requests.average, 0),
+    p99: Math.max(...results.map((result) => result.latency.p99)),
+    errors: results.reduce((sum, result) => sum + result.errors + result.timeouts + result.non2xx, 0),
     ...(cpu ? { cpu } : {}),
   };
 }
