@@ -219,7 +219,7 @@ function plan(phase: string, count: number, random: () => number): PlannedSubmit
     for (let i = 0; i < weights.length; i += 1) if ((roll -= weights[i]!) < 0) return i;
     return weights.length - 1;
   };
-  return Array.from({ length: count }, (_, n) => {
+  const planned = Array.from({ length: count }, (_, n) => {
     const agentIndex = pick(AGENT_WEIGHTS);
     const agent = agents[agentIndex]!;
     const runId = random() < 0.7 ? runsOf[agentIndex]![Math.floor(random() * RUNS_PER_AGENT)] : undefined;
@@ -242,6 +242,24 @@ function plan(phase: string, count: number, random: () => number): PlannedSubmit
       race: random() < 0.06,
     };
   });
+  // Whatever the seed, one completion of the HOT agent costs more than its completions cap
+  // holds, so that cap turns at least one action away (a random plan may give it none).
+  const pinned: PlannedSubmit = {
+    agent: agents[HOT]!,
+    via: Math.floor(random() * PROCESSES),
+    input: {
+      action: "llm.completion",
+      resource: "doc-pinned",
+      estimatedCost: units(LIMITS[phase as keyof typeof LIMITS].COMPLETIONS + 1),
+      idempotencyKey: `${phase}-pinned`,
+      metadata: { n: count },
+    },
+    followUp: { kind: "keep" },
+    followVia: 0,
+    retry: false,
+    race: false,
+  };
+  return [...planned, pinned];
 }
 
 type Outcome =
