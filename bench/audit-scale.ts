@@ -13,7 +13,7 @@
 import crypto from "node:crypto";
 import postgres from "postgres";
 import type { AuditAction } from "../src/audit/audit-actions";
-import { AUDIT_CHAIN_LOCK_KEY, auditBatchRows, type AuditEntry } from "../src/audit/audit-recorder";
+import { AUDIT_CHAIN_LOCK_KEY, auditLines, type AuditEntry } from "../src/audit/audit-recorder";
 import type { RequestMeta } from "../src/request-meta";
 import { encodeCursor } from "../src/audit/audit-filter";
 import type { ServerProcess } from "../tests/support/server-process";
@@ -80,7 +80,7 @@ async function appendEvents(sql: postgres.Sql, count: number, startAt: number): 
         },
       });
     }
-    await sql`SELECT audit_append_batch(${AUDIT_CHAIN_LOCK_KEY}, ${sql.json(auditBatchRows(entries) as postgres.JSONValue)})`;
+    await sql`SELECT audit_append_lines(${AUDIT_CHAIN_LOCK_KEY}, ${auditLines(entries)}::text)`;
   }
   return at;
 }

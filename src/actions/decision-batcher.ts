@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { inArray } from "drizzle-orm";
-import { auditBatchRows } from "../audit/audit-recorder";
+import { auditLines } from "../audit/audit-recorder";
 import type { AuditEntry } from "../audit/audit-recorder";
 import type { Clock } from "../clock";
 import type { Db } from "../db/database";
@@ -189,7 +189,7 @@ export function createDecisionBatcher(deps: {
     if (crossings.length > 0) events.push(crossingEventsStatement(crossings.map((crossing) => spendThresholdCrossed(crossing, now))));
     let recorded: ActionCrossing[] = [];
     if (rows.length > 0) {
-      const [written = []] = await tx.flight([writeDecisionsStatement(rows, charges, now, auditBatchRows(audits), crossings), ...events], { commit: true });
+      const [written = []] = await tx.flight([writeDecisionsStatement(rows, charges, now, auditLines(audits), crossings), ...events], { commit: true });
       recorded = crossings.length === 0 ? [] : recordedCrossings(crossings, written[0]?.crossed);
     }
     return { results: await existingRows(results), crossings: recorded };

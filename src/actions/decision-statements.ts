@@ -37,15 +37,15 @@ export function existingKeysStatement(pairs: readonly { agentId: string; key: st
 /**
  * Writes a batch of decided actions, charges their reservations (`charges`: per counter,
  * summed over the batch, the amount to reserve and, on a velocity counter, the actions to
- * count as settled at once) and appends their audit rows (`auditRows`, from
- * auditBatchRows) in ONE statement, so the counter locks are held for that statement and
+ * count as settled at once) and appends their audit rows (`auditLines`, from
+ * audit-recorder's auditLines) in ONE statement, so the counter locks are held for that statement and
  * the commit that travels with it. The caller has checked idempotency keys under the locks.
  */
 export function writeDecisionsStatement(
   rows: readonly ActionRow[],
   charges: ReadonlyMap<string, { amount: Money; count: Money }>,
   now: Date,
-  auditRows: unknown[],
+  auditLines: string,
   crossings: readonly ActionCrossing[] = [],
 ): Statement {
   const actions = rows.map((row) => ({
@@ -91,8 +91,8 @@ export function writeDecisionsStatement(
       RETURNING c.key
     ), ${CROSSED_CTE}
     SELECT (SELECT count(*) FROM inserted)::text AS inserted, (SELECT count(*) FROM charged)::text AS charged,
-      audit_append_batch($4::bigint, $5::jsonb) AS chained, ${CROSSED_JSON} AS crossed`,
-    params: [actions, amounts, now.toISOString(), AUDIT_CHAIN_LOCK_KEY, auditRows, crossingParam(crossings, now)],
+      audit_append_lines($4::bigint, $5::text) AS chained, ${CROSSED_JSON} AS crossed`,
+    params: [actions, amounts, now.toISOString(), AUDIT_CHAIN_LOCK_KEY, auditLines, crossingParam(crossings, now)],
   };
 }
 

@@ -38,7 +38,7 @@ const clip = (value: string | null) => (value === null ? null : cleanText(value)
  *
  * Chaining: under `pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_KEY)` the row with the highest seq
  * is read and the new row inserted with `prev_hash` = its hash, all in one call of the SQL
- * function `audit_append_batch` (one round trip: the lock is held for less time). The
+ * function `audit_append_lines` (one round trip: the lock is held for less time). The
  * lock is held until the caller's transaction ends, so appends happen one at a time and
  * each one reads the row committed just before it: seq order = commit order = chain order,
  * and the chain cannot fork (the unique index on prev_hash would refuse a fork anyway). A
@@ -64,24 +64,23 @@ export async function recordAudit(tx: DbOrTx, meta: RequestMeta, entry: AuditEnt
 }
 
 /**
- * Audit appends as one SQL expression (`audit_append_batch(...)`, migration 0009: the chain
- * lock, the head read and the inserts in one round trip), chained in array order. One entry
- * for a change; a batch of decisions committed together writes its rows together. Evaluated
+ * Audit appends as one SQL expression (`audit_append_lines(...)`, migration 0021: the chain
+ * lock, the head read and the inserts in one round trip), chained in order. One entry for a
+ * change; a batch of decisions committed together writes its rows together. Evaluated
  * inside the transaction of the change, after its row locks.
  */
 export function auditBatchCall(entries: readonly { meta: RequestMeta; entry: AuditEntry }[]): SQL {
-  return sql`audit_append_batch(${AUDIT_CHAIN_LOCK_KEY}, ${JSON.stringify(auditBatchRows(entries))}::jsonb)`;
+  return sql`audit_append_lines(${AUDIT_CHAIN_LOCK_KEY}, ${auditLines(entries)}::text)`;
 }
 
 /**
- * The `p_rows` argument of `audit_append_batch` (for a statement written by hand, with
- * AUDIT_CHAIN_LOCK_KEY as `p_lock_key`): each row's columns and its canonical content.
+ * The `p_lines` argument of `audit_append_lines` (for a statement written by hand, with
+ * AUDIT_CHAIN_LOCK_KEY as `p_lock_key`): each row's canonical content, the text its hash
+ * covers, one line a row. PostgreSQL reads the columns out of that text, so the details
+ * travel once. JSON.stringify escapes every line break, so a line never holds one.
  */
-export function auditBatchRows(entries: readonly { meta: RequestMeta; entry: AuditEntry }[]): Record<string, unknown>[] {
-  return entries.map(({ meta, entry }) => {
-    const content = contentOf(meta, entry);
-    return { ...content, occurredAt: content.occurredAt.toISOString(), canonical: canonicalOfStored(content) };
-  });
+export function auditLines(entries: readonly { meta: RequestMeta; entry: AuditEntry }[]): string {
+  return entries.map(({ meta, entry }) => canonicalOfStored(contentOf(meta, entry))).join("\n");
 }
 
 function contentOf(meta: RequestMeta, entry: AuditEntry): RecordedContent {

@@ -2,9 +2,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { asc, eq, sql, type SQL } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuditAction } from "../../src/audit/audit-actions";
+import { canonicalAuditContent } from "../../src/audit/audit-chain";
 import { verifyAuditChain } from "../../src/audit/audit-query";
+import { AUDIT_CHAIN_LOCK_KEY, auditLines, type AuditEntry } from "../../src/audit/audit-recorder";
 import { auditEvents } from "../../src/db/schema";
 import { PROJECT_ROOT } from "../../src/paths";
+import type { RequestMeta } from "../../src/request-meta";
 import { LogoutDocument, RefreshDocument } from "../generated/graphql";
 import { loginUser, registerUser } from "../support/fixtures";
 import { errorCode } from "../support/graphql-client";
@@ -84,6 +88,35 @@ describe("the audit hash chain", () => {
     const rows = await allRows();
     const small = await verifyAuditChain(db(), {}, 2);
     expect(small).toMatchObject({ ok: true, checked: rows.length, firstBroken: null });
+  });
+
+  it("stores exactly the content each line's hash covers, and refuses a line that is not a canonical row", async () => {
+    const before = await allRows();
+    const details = { note: "ünïcode ✓ \"quoted\" \\ back\nslash", amount: 12.5, nested: { z: [1, null, { b: true, a: "x" }], a: null } };
+    const entries: { meta: RequestMeta; entry: AuditEntry }[] = [
+      { meta: { requestId: "req-1", ip: "203.0.113.9", userAgent: "agent/1.0" }, entry: { actor: { type: "user", id: "u-1" }, action: AuditAction.LOGIN_FAILED, outcome: "failure", target: { type: "user", id: "u-1" }, details } },
+      { meta: { requestId: "req-2", ip: null, userAgent: null }, entry: { actor: { type: "system" }, action: AuditAction.BOOTSTRAP_ADMIN_CREATED, outcome: "success" } },
+    ];
+    const lines = auditLines(entries);
+    expect(lines.split("\n")).toHaveLength(2);
+    await db().execute(sql`SELECT audit_append_lines(${AUDIT_CHAIN_LOCK_KEY}, ${lines}::text)`);
+
+    const added = (await allRows()).slice(before.length);
+    expect(added.map((row) => [row.actorType, row.actorId, row.action, row.outcome, row.targetType, row.targetId, row.ip, row.userAgent, row.requestId])).toEqual([
+      ["user", "u-1", AuditAction.LOGIN_FAILED, "failure", "user", "u-1", "203.0.113.9", "agent/1.0", "req-1"],
+      ["system", null, AuditAction.BOOTSTRAP_ADMIN_CREATED, "success", null, null, null, null, "req-2"],
+    ]);
+    expect(added[0]?.details).toEqual(details);
+    expect(added[0]?.prevHash).toBe(before.at(-1)?.hash);
+    // What the verifier recomputes from the stored columns is the line that was hashed.
+    expect(added.map((row) => canonicalAuditContent(row))).toEqual(lines.split("\n"));
+    expect(await verified()).toMatchObject({ ok: true, checked: before.length + 2, firstBroken: null });
+
+    const refused = ['["audit-v0"]', "{}", "[1,2]", "not json", JSON.stringify(["audit-v1", ...Array(11).fill(null)])];
+    for (const line of refused) {
+      await expect(db().execute(sql`SELECT audit_append_lines(${AUDIT_CHAIN_LOCK_KEY}, ${line}::text)`)).rejects.toThrow();
+    }
+    expect(await allRows()).toHaveLength(before.length + 2);
   });
 
   it("stays one unbroken line under 20 concurrent registrations", async () => {
