@@ -29,6 +29,16 @@ const wanted = (section: string) => !ONLY || ONLY.includes(section);
 /** Concurrent logins: a little more than the libuv pool (4 threads) so bcrypt never idles. */
 const LOGIN_WORKERS = 6;
 
+/**
+ * The Node flags `npm start` (and the image) give the server, read from package.json: every
+ * server the bench starts, the bare Apollo floor included, runs with them, so the figures are
+ * the shipped server's and the comparison stays like for like.
+ */
+const NODE_FLAGS: string[] = (() => {
+  const start = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.start ?? "";
+  return start.split(/\s+/).filter((word) => word.startsWith("--"));
+})();
+
 /** bcrypt alone: verifies per second with the libuv pool (4 threads) busy on every core. */
 async function bcryptCeiling(): Promise<Measured> {
   const stored = await hash("bench-password-123", BCRYPT_COST);
@@ -49,7 +59,7 @@ function cpuColumns(row: Measured): string {
  */
 async function embeddedMemory(): Promise<string> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ais-bench-embedded-"));
-  const server = await startServerCommand(process.execPath, [path.join(PROJECT_ROOT, "dist/src/main.js")], {
+  const server = await startServerCommand(process.execPath, [...NODE_FLAGS, path.join(PROJECT_ROOT, "dist/src/main.js")], {
     DATA_DIR: dataDir,
     LOG_LEVEL: "info",
     BCRYPT_COST: "4",
@@ -96,7 +106,7 @@ async function main(): Promise<void> {
     MFA_REQUIRED_ROLES: "none",
     ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
   };
-  const server = await startServerCommand(process.execPath, [...profile, path.join(PROJECT_ROOT, "dist/bench/floor-server.js")], serverEnv);
+  const server = await startServerCommand(process.execPath, [...NODE_FLAGS, ...profile, path.join(PROJECT_ROOT, "dist/bench/floor-server.js")], serverEnv);
   const restingMb = residentMb(server.child.pid);
   try {
     const email = `bench-${Date.now()}@example.com`;
@@ -122,7 +132,7 @@ async function main(): Promise<void> {
       // The floor: a bare Apollo Server 5 in its own process. Alternate it and the measured
       // queries, and keep each one's median round: the machine's speed drifts within a run,
       // and all of them should see the same drift.
-      const apollo = await startServerCommand(process.execPath, [path.join(PROJECT_ROOT, "dist/bench/bare-apollo-server.js")], {});
+      const apollo = await startServerCommand(process.execPath, [...NODE_FLAGS, path.join(PROJECT_ROOT, "dist/bench/bare-apollo-server.js")], {});
       try {
         const apolloRounds: Measured[] = [];
         const bareRounds: Measured[] = [];
@@ -178,7 +188,7 @@ async function main(): Promise<void> {
         // Two more processes on the same PostgreSQL and Redis (data directories of their own).
         const extraDirs = [1, 2].map(() => fs.mkdtempSync(path.join(os.tmpdir(), "ais-bench-")));
         const extra = await Promise.all(
-          extraDirs.map((dir) => startServerCommand(process.execPath, [path.join(PROJECT_ROOT, "dist/bench/floor-server.js")], { ...serverEnv, DATA_DIR: dir })),
+          extraDirs.map((dir) => startServerCommand(process.execPath, [...NODE_FLAGS, path.join(PROJECT_ROOT, "dist/bench/floor-server.js")], { ...serverEnv, DATA_DIR: dir })),
         );
         try {
           const scaling = await benchDecisionProcesses([server, ...extra], result.key);
