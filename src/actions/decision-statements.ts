@@ -37,9 +37,9 @@ export function existingKeysStatement(pairs: readonly { agentId: string; key: st
 /**
  * Writes a batch of decided actions, charges their reservations (`charges`: per counter,
  * summed over the batch, the amount to reserve and, on a velocity counter, the actions to
- * count as settled at once) and appends their audit rows (`auditLines`, from
- * audit-recorder's auditLines) in ONE statement, so the counter locks are held for that statement and
- * the commit that travels with it. The caller has checked idempotency keys under the locks.
+ * count as settled at once) and appends their audit rows (`auditLines`, from the recorder's
+ * function of that name) in ONE statement, so the counter locks are held for that statement
+ * and the commit that travels with it. The caller has checked idempotency keys under the locks.
  */
 export function writeDecisionsStatement(
   rows: readonly ActionRow[],

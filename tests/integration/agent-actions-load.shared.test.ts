@@ -213,7 +213,7 @@ interface PlannedSubmit {
   race: boolean;
 }
 
-function plan(phase: string, count: number, random: () => number): PlannedSubmit[] {
+function plan(phase: keyof typeof LIMITS, count: number, random: () => number): PlannedSubmit[] {
   const pick = (weights: number[]) => {
     let roll = random();
     for (let i = 0; i < weights.length; i += 1) if ((roll -= weights[i]!) < 0) return i;
@@ -250,7 +250,7 @@ function plan(phase: string, count: number, random: () => number): PlannedSubmit
     input: {
       action: "llm.completion",
       resource: "doc-pinned",
-      estimatedCost: units(LIMITS[phase as keyof typeof LIMITS].COMPLETIONS + 1),
+      estimatedCost: units(LIMITS[phase].COMPLETIONS + 1),
       idempotencyKey: `${phase}-pinned`,
       metadata: { n: count },
     },

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditAction } from "../../src/audit/audit-actions";
 import { planAuditScan, readAuditScan, WINDOW_PROBE } from "../../src/audit/audit-scan";
-import { AUDIT_CHAIN_LOCK_KEY, auditLines, type AuditEntry } from "../../src/audit/audit-recorder";
+import { auditBatchCall, type AuditEntry } from "../../src/audit/audit-recorder";
 import { createAuditService } from "../../src/audit/audit.service";
 import type { Principal } from "../../src/auth/principal";
 import { auditEvents } from "../../src/db/schema";
@@ -79,7 +79,7 @@ beforeAll(async () => {
         },
       });
     }
-    await db.execute(sql`SELECT audit_append_lines(${AUDIT_CHAIN_LOCK_KEY}, ${auditLines(entries)}::text)`);
+    await db.execute(sql`SELECT ${auditBatchCall(entries)}`);
   }
   rows = await db.select().from(auditEvents).orderBy(asc(auditEvents.seq));
 }, 120_000);
